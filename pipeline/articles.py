@@ -1,0 +1,38 @@
+"""Feed entries to Article records, using only what the feed itself carries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pipeline.extract import html_to_text, strip_trailers
+from pipeline.language import detect_language
+from pipeline.models import Article, FeedEntry
+from pipeline.urls import canonical_url, source_of
+
+
+def article_from_entry(entry: FeedEntry, fetched_at: datetime) -> Article | None:
+    """None for an entry with no http(s) link: there is nothing a reader could open."""
+    if not entry.link:
+        return None
+    url = canonical_url(entry.link)
+    html = (
+        entry.content_html
+        if len(entry.content_html) > len(entry.summary_html)
+        else (entry.summary_html)
+    )
+    body = strip_trailers(html_to_text(html))
+    return Article(
+        url=url,
+        source=source_of(url),
+        feed_url=entry.feed_url,
+        guid=entry.guid,
+        title=entry.title,
+        body=body,
+        published_at=entry.published_at,
+        fetched_at=fetched_at,
+        language=detect_language(f"{entry.title}\n{body}"),
+        date_missing=entry.date_missing,
+        authors=entry.authors,
+        tags=entry.tags,
+        image=entry.image,
+    )

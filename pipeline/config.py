@@ -1,0 +1,96 @@
+"""Settings from the environment, validated once, with errors that name the variable."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class ConfigError(ValueError):
+    """A setting or a feeds file is wrong; the message names where and which field."""
+
+
+def _networks(name: str, raw: str) -> tuple[Network, ...]:
+    nets = []
+    for part in (p.strip() for p in raw.split(",")):
+        if not part:
+            continue
+        try:
+            nets.append(ipaddress.ip_network(part, strict=False))
+        except ValueError as exc:
+            raise ConfigError(f"{name}: {part!r} is not a CIDR network ({exc})") from None
+    return tuple(nets)
+
+
+def _number(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}: {raw!r} is not a number") from None
+    if value <= 0:
+        raise ConfigError(f"{name}: must be positive, got {raw!r}")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class EngineSettings:
+    """Where the search engine is and how to log in. Secrets never go into repr()."""
+
+    url: str = "http://localhost:9200"
+    api_key: str | None = field(default=None, repr=False)
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    index_prefix: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FetchSettings:
+    user_agent: str = "wirefeed/0.1 (+https://github.com/wirefeed/wirefeed)"
+    connect_timeout: float = 10.0
+    total_timeout: float = 30.0
+    max_body_bytes: int = 10 * 1024 * 1024
+    max_redirects: int = 5
+    per_host_limit: int = 2
+    global_limit: int = 200
+    allow_networks: tuple[Network, ...] = ()
+    only_networks: tuple[Network, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    engine: EngineSettings = field(default_factory=EngineSettings)
+    fetch: FetchSettings = field(default_factory=FetchSettings)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        engine = EngineSettings(
+            url=env.get("ELASTICSEARCH_URL") or "http://localhost:9200",
+            api_key=env.get("ELASTICSEARCH_API_KEY") or None,
+            username=env.get("ELASTICSEARCH_USERNAME") or None,
+            password=env.get("ELASTICSEARCH_PASSWORD") or None,
+            index_prefix=env.get("WIREFEED_INDEX_PREFIX", ""),
+        )
+        if not engine.url.startswith(("http://", "https://")):
+            raise ConfigError(f"ELASTICSEARCH_URL: must be an http(s) URL, got {engine.url!r}")
+        defaults = FetchSettings()
+        fetch = FetchSettings(
+            user_agent=env.get("WIREFEED_USER_AGENT") or defaults.user_agent,
+            connect_timeout=_number(env, "WIREFEED_CONNECT_TIMEOUT", defaults.connect_timeout),
+            total_timeout=_number(env, "WIREFEED_TOTAL_TIMEOUT", defaults.total_timeout),
+            max_body_bytes=int(_number(env, "WIREFEED_MAX_BODY_BYTES", defaults.max_body_bytes)),
+            allow_networks=_networks(
+                "WIREFEED_ALLOW_PRIVATE_NETWORKS", env.get("WIREFEED_ALLOW_PRIVATE_NETWORKS", "")
+            ),
+            only_networks=_networks(
+                "WIREFEED_ONLY_NETWORKS", env.get("WIREFEED_ONLY_NETWORKS", "")
+            ),
+        )
+        return cls(engine=engine, fetch=fetch)

@@ -1,0 +1,100 @@
+"""Index definitions: explicit, strict mappings that Elasticsearch 8/9 and OpenSearch accept."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ARTICLES_VERSION = 1
+FEEDS_VERSION = 1
+
+_KEYWORD = {"type": "keyword", "ignore_above": 1024}
+_DATE = {"type": "date"}
+_ENGLISH_TEXT_WITH_KEYWORD = {
+    "type": "text",
+    "analyzer": "english",
+    "fields": {"keyword": {"type": "keyword", "ignore_above": 512}},
+}
+
+ARTICLES_MAPPING: dict[str, Any] = {
+    "dynamic": "strict",
+    "properties": {
+        "title": _ENGLISH_TEXT_WITH_KEYWORD,
+        "body": {"type": "text", "analyzer": "english"},
+        "url": _KEYWORD,
+        "urls": _KEYWORD,
+        "source": _KEYWORD,
+        "sources": _KEYWORD,
+        "feed_url": _KEYWORD,
+        "guid": _KEYWORD,
+        "language": _KEYWORD,
+        "authors": _KEYWORD,
+        "tags": _KEYWORD,
+        "image": {"type": "keyword", "index": False},
+        "published_at": _DATE,
+        "date_missing": {"type": "boolean"},
+        "first_seen": _DATE,
+        "last_seen": _DATE,
+        "body_hash": _KEYWORD,
+        "copies_count": {"type": "integer"},
+        "copies": {
+            "properties": {
+                "url": _KEYWORD,
+                "source": _KEYWORD,
+                "feed_url": _KEYWORD,
+                "guid": _KEYWORD,
+                "title": {"type": "text", "analyzer": "english"},
+                "published_at": _DATE,
+                "first_seen": _DATE,
+            }
+        },
+        "entities": {
+            "properties": {
+                "person": _KEYWORD,
+                "organization": _KEYWORD,
+                "location": _KEYWORD,
+                "misc": _KEYWORD,
+            }
+        },
+        "entity_mentions": {
+            "properties": {
+                "name": _KEYWORD,
+                "type": _KEYWORD,
+                "mentions": {"type": "integer"},
+                "in_title": {"type": "boolean"},
+            }
+        },
+        "enrichment_version": {"type": "keyword"},
+        "enrichment_error": {"type": "keyword", "ignore_above": 2048},
+    },
+}
+
+FEEDS_MAPPING: dict[str, Any] = {
+    "dynamic": "strict",
+    "properties": {
+        "url": _KEYWORD,
+        "name": _KEYWORD,
+        "tags": _KEYWORD,
+        "enabled": {"type": "boolean"},
+        "status": _KEYWORD,
+        "etag": {"type": "keyword", "index": False},
+        "last_modified": {"type": "keyword", "index": False},
+        "body_hash": _KEYWORD,
+        "last_polled": _DATE,
+        "next_poll": _DATE,
+        "failures": {"type": "integer"},
+        "last_error": {
+            "type": "text",
+            "fields": {"keyword": {"type": "keyword", "ignore_above": 256}},
+        },
+        "entries_seen": {"type": "long"},
+        "moved_to": _KEYWORD,
+    },
+}
+
+DEDUP_KEYS_MAPPING: dict[str, Any] = {
+    "dynamic": "strict",
+    "properties": {"story_id": _KEYWORD, "kind": _KEYWORD, "created_at": _DATE},
+}
+
+# One replica as soon as a second node exists; a single node stays green.
+INDEX_SETTINGS: dict[str, Any] = {"number_of_shards": 1, "auto_expand_replicas": "0-1"}

@@ -1,0 +1,85 @@
+"""Feed registry: a YAML feeds file in, FeedSource records out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+from pipeline.config import ConfigError
+from pipeline.models import FeedSource
+
+_FULL_TEXT = ("auto", "always", "never")
+
+
+def _entry_error(path: Path, index: int, field: str, problem: str) -> ConfigError:
+    return ConfigError(f"{path}: feed #{index + 1}: field '{field}': {problem}")
+
+
+def feed_from_mapping(raw: Any, path: Path, index: int) -> FeedSource:
+    if isinstance(raw, str):
+        raw = {"url": raw}
+    if not isinstance(raw, dict):
+        raise _entry_error(path, index, "url", "entry must be a mapping with a 'url'")
+    url = raw.get("url")
+    if not url or not isinstance(url, str):
+        raise _entry_error(path, index, "url", "missing")
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise _entry_error(path, index, "url", f"{url!r} is not an http(s) URL")
+    tags = raw.get("tags") or ()
+    if isinstance(tags, str):
+        tags = (tags,)
+    if not isinstance(tags, list | tuple) or not all(isinstance(t, str) for t in tags):
+        raise _entry_error(path, index, "tags", "must be a list of strings")
+    interval = raw.get("interval")
+    if interval is not None and (
+        isinstance(interval, bool) or not isinstance(interval, int | float) or interval <= 0
+    ):
+        raise _entry_error(path, index, "interval", "must be a positive number of seconds")
+    full_text = raw.get("full_text", "auto")
+    if full_text not in _FULL_TEXT:
+        raise _entry_error(path, index, "full_text", f"must be one of {', '.join(_FULL_TEXT)}")
+    enabled = raw.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise _entry_error(path, index, "enabled", "must be true or false")
+    name = raw.get("name")
+    if name is not None and not isinstance(name, str):
+        raise _entry_error(path, index, "name", "must be a string")
+    unknown = set(raw) - {"url", "name", "tags", "interval", "full_text", "enabled"}
+    if unknown:
+        raise _entry_error(path, index, sorted(unknown)[0], "unknown field")
+    return FeedSource(
+        url=url.strip(),
+        name=name,
+        tags=tuple(tags),
+        interval=int(interval) if interval is not None else None,
+        full_text=full_text,
+        enabled=enabled,
+    )
+
+
+def load_feeds(path: str | Path) -> list[FeedSource]:
+    """Read a feeds file: a list of entries, or a mapping with a `feeds:` list."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read feeds file: {exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if isinstance(data, dict):
+        data = data.get("feeds")
+    if not isinstance(data, list):
+        raise ConfigError(f"{path}: field 'feeds': expected a list of feeds")
+    feeds = [feed_from_mapping(raw, path, i) for i, raw in enumerate(data)]
+    seen: set[str] = set()
+    for i, feed in enumerate(feeds):
+        if feed.url in seen:
+            raise _entry_error(path, i, "url", f"duplicate feed {feed.url}")
+        seen.add(feed.url)
+    return feeds
