@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from pipeline.extract import html_to_text, strip_trailers
 from pipeline.language import detect_language
@@ -20,7 +21,7 @@ def article_from_entry(entry: FeedEntry, fetched_at: datetime) -> Article | None
         if len(entry.content_html) > len(entry.summary_html)
         else (entry.summary_html)
     )
-    body = strip_trailers(html_to_text(html))
+    body = strip_trailers(html_to_text(html), host=urlsplit(url).hostname)
     return Article(
         url=url,
         source=source_of(url),

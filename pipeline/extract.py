@@ -1,38 +1,99 @@
-"""HTML to clean article text, with site trailers and promotional lines removed."""
+"""HTML to clean article text, with site trailers and promotional lines removed.
+
+Two inputs: the HTML fragment a feed entry carries (`html_to_text`, beautifulsoup4) and a full
+article page (`extract_page`: trafilatura's main-text choice, rendered by us into plain
+paragraphs, with split article bodies re-joined and site boilerplate dropped).
+Hostile pages never raise: they come back with little or no text and a `reason`.
+"""
 
 from __future__ import annotations
 
+import copy
+import gzip
+import logging
 import re
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urlsplit
 
+import trafilatura
 from bs4 import BeautifulSoup
+from lxml import etree
+from lxml import html as lxml_html
+
+from pipeline.language import detect_language
+from pipeline.pagemeta import parse_datetime, read_meta
+from pipeline.siterules import site_rules
+from pipeline.urls import canonical_url, preferred_url
+
+log = logging.getLogger(__name__)
 
 _BLOCKS = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr"}
 _DROP = ("script", "style", "noscript", "iframe", "object", "embed", "form", "svg", "template")
 
-# Lines a syndicating site appends to wire copy; they are not the story.
-_TRAILERS = [
-    re.compile(p, re.IGNORECASE)
-    for p in (
-        r"^\(?\s*(except for the headline, )?this story has not been edited by .{0,60}staff"
-        r".{0,80}syndicated feed\.?\s*\)?$",
-        r"^track latest news live on\b",
-        r"^(also read|read also|read more|also see|also watch)\s*[:|-]",
-        r"^follow (us|\w+) on (twitter|facebook|instagram|x|linkedin|google news|whatsapp)\b",
-        r"^(sign up|subscribe) (for|to) (our|the) .{0,40}newsletter",
-        r"^click here to (read|subscribe|follow)\b",
-    )
-]
+# Bounds that keep one hostile page from taking the worker's time or memory.
+MAX_HTML_CHARS = 4_000_000
+MAX_ELEMENTS = 60_000
+# libxml2 stops building the tree at this depth and drops what is nested deeper.
+PARSER_MAX_DEPTH = 255
+MAX_FALLBACK_CHARS = 200_000
+MAX_FILE_BYTES = 50 * 1024 * 1024
+
+# Reasons recorded when the text is empty or may be incomplete.
+REASON_EMPTY = "empty_document"
+REASON_UNPARSABLE = "unparsable"
+REASON_NO_BODY = "no_body"
+REASON_NO_TEXT = "no_main_text"
+REASON_TRUNCATED = "truncated"
+REASON_TOO_MANY = "too_many_elements"
+REASON_TOO_DEEP = "too_deep"
+REASON_ENCODING = "invalid_encoding"
+REASON_EXTRACTOR = "extractor_error"
+
+# Comments and processing instructions dropped at parse time: lxml keeps tails attached to
+# them, and trafilatura's tree walk loses the text that follows an inline comment.
+_PARSER = lxml_html.HTMLParser(
+    collect_ids=False, encoding="utf-8", remove_comments=True, remove_pis=True
+)
+_CONTROL = dict.fromkeys(c for c in range(32) if chr(c) not in "\t\n\r")
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+_CT_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_.:-]+)", re.I)
+# trafilatura's body vocabulary: an element holding any of these is a container of
+# paragraphs, anything else is one paragraph (its inline <hi>, <ref>, <lb> flattened).
+_BLOCKISH = {"p", "head", "item", "code", "quote", "list", "table", "row", "cell", "div"}
+# A paragraph of a split article body has at least this much text.
+_CHUNK_MIN_CHARS = 30
+# How far up from the main text's container the other chunks of a split body are looked for.
+_CHUNK_SCOPE_LEVELS = 3
+# An item whose text is at least this share link text counts as a link.
+_LINK_LIST_SHARE = 0.9
 
 
-def is_trailer(line: str) -> bool:
-    stripped = line.strip()
-    return any(p.search(stripped) for p in _TRAILERS)
+@dataclass(frozen=True, slots=True)
+class PageText:
+    """What a full article page yields. `reason` says why `text` is empty or partial."""
+
+    title: str | None
+    text: str
+    author: str | None = None
+    published_at: datetime | None = None
+    canonical_url: str | None = None
+    image: str | None = None
+    language: str | None = None
+    reason: str | None = None
 
 
-def strip_trailers(text: str) -> str:
+def is_trailer(line: str, host: str | None = None) -> bool:
+    """A syndication notice, promo or cross-link line, by the generic and the site's rules."""
+    return site_rules().is_boilerplate(line, host)
+
+
+def strip_trailers(text: str, host: str | None = None) -> str:
     """Drop boilerplate lines; paragraphs stay separated by a blank line."""
     paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text)]
-    kept = [p for p in paragraphs if p and not is_trailer(p)]
+    kept = [p for p in paragraphs if p and not is_trailer(p, host)]
     return "\n\n".join(kept)
 
 
@@ -51,3 +112,270 @@ def html_to_text(html: str) -> str:
     text = soup.get_text()
     paragraphs = (" ".join(p.split()) for p in re.split(r"\n\s*\n", text))
     return "\n\n".join(p for p in paragraphs if p)
+
+
+def read_page_file(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
+    """A saved page, gunzipped when it is gzip; refuses more than `limit` bytes of HTML."""
+    with path.open("rb") as raw:
+        gzipped = raw.read(2) == b"\x1f\x8b"
+    with gzip.open(path, "rb") if gzipped else path.open("rb") as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"page larger than {limit} bytes")
+    return data
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+def decode_html(data: bytes, content_type: str | None = None) -> tuple[str, bool]:
+    """Bytes to text by BOM, HTTP charset, <meta charset>, then UTF-8; True if bytes were lost."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace"), False
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", errors="replace"), False
+    declared = []
+    if content_type and (m := _CT_CHARSET.search(content_type)):
+        declared.append(m.group(1))
+    if m := _META_CHARSET.search(data[:4096]):
+        declared.append(m.group(1).decode("ascii"))
+    for encoding in [*declared, "utf-8"]:
+        try:
+            return data.decode(encoding), False
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return data.decode("utf-8", errors="replace"), True
+
+
+def _shape(tree: etree._Element) -> tuple[int, int]:
+    """(element count, deepest nesting), stopping once the count passes MAX_ELEMENTS."""
+    count = depth = deepest = 0
+    for event, _el in etree.iterwalk(tree, events=("start", "end")):
+        if event == "start":
+            count += 1
+            depth += 1
+            deepest = max(deepest, depth)
+            if count > MAX_ELEMENTS:
+                break
+        else:
+            depth -= 1
+    return count, deepest
+
+
+def _texts(el: etree._Element) -> str:
+    """Text of a trafilatura element; line breaks and inline boundaries become spaces."""
+    parts: list[str] = []
+    for node in el.iter():
+        if node.tag == "lb":
+            parts.append(" ")
+        elif node.text:
+            parts.append(node.text)
+        if node is not el and node.tail:
+            parts.append(node.tail)
+    return _norm("".join(parts))
+
+
+def _is_link_list(el: etree._Element) -> bool:
+    """A list whose every item is a link: related stories or navigation, not the story."""
+    items = [i for i in el if i.tag == "item"]
+    if not items:
+        return False
+    for item in items:
+        text = _texts(item)
+        linked = sum(len(_norm("".join(r.itertext()))) for r in item.iter("ref"))
+        if not text or linked < _LINK_LIST_SHARE * len(text):
+            return False
+    return True
+
+
+def _render(body: etree._Element) -> list[str]:
+    """trafilatura's XML body as plain paragraphs: no Markdown pipes, bullets or rulers."""
+    out: list[str] = []
+
+    def walk(el: etree._Element) -> None:
+        for child in el:
+            if child.tag == "row":
+                cells = [_texts(c) for c in child if c.tag == "cell"]
+                row = " ".join(c for c in cells if c)
+                if row:
+                    out.append(row)
+            elif child.tag == "list" and _is_link_list(child):
+                pass
+            elif any(g.tag in _BLOCKISH for g in child):
+                if child.text and child.text.strip():
+                    out.append(_norm(child.text))
+                walk(child)
+            elif child.tag != "graphic":
+                text = _texts(child)
+                if text:
+                    out.append(text)
+            # Loose text between blocks is a paragraph of its own.
+            if child.tail and child.tail.strip():
+                out.append(_norm(child.tail))
+
+    walk(body)
+    return out
+
+
+def _paragraph_texts(tree: etree._Element) -> list[tuple[etree._Element, str]]:
+    return [(p, t) for p in tree.iter("p") if (t := _norm(p.text_content()))]
+
+
+def _split_body_rest(tree: etree._Element, extracted: list[str]) -> list[str]:
+    """Paragraphs of the other chunks of an article body split across same-class containers.
+
+    Some sites cut one story into several `<div class="article__body">` blocks around ads;
+    the main-text choice keeps the first. The container holding most extracted paragraphs
+    names the class; its look-alikes elsewhere on the page give back the rest.
+    """
+    seen = {p for p in extracted if len(p) >= _CHUNK_MIN_CHARS}
+    if not seen:
+        return []
+    holders = Counter(
+        p.getparent()
+        for p, text in _paragraph_texts(tree)
+        if text in seen and p.getparent() is not None
+    )
+    if not holders:
+        return []
+    main, _n = holders.most_common(1)[0]
+    css = (main.get("class") or "").strip()
+    if not css:
+        return []
+    # Chunks sit close together; a same-class block far away (comments, a teaser rail)
+    # is not part of this story.
+    scope = main
+    for _ in range(_CHUNK_SCOPE_LEVELS):
+        scope = scope.getparent() if scope.getparent() is not None else scope
+    found: list[str] = []
+    for other in scope.iter(main.tag):
+        if other is main or (other.get("class") or "").strip() != css:
+            continue
+        if any(a is main for a in other.iterancestors()) or any(
+            a is other for a in main.iterancestors()
+        ):
+            continue
+        for p in other.iter("p"):
+            text = _norm(p.text_content())
+            if text and text not in seen:
+                found.append(text)
+                seen.add(text)
+    return found
+
+
+def _fallback_paragraphs(tree: etree._Element) -> list[str]:
+    """Linear and bounded: the page's paragraph texts, for trees too big for the extractor."""
+    out: list[str] = []
+    size = 0
+    for _p, text in _paragraph_texts(tree):
+        if len(text) < _CHUNK_MIN_CHARS:
+            continue
+        out.append(text)
+        size += len(text)
+        if size > MAX_FALLBACK_CHARS:
+            break
+    return out
+
+
+def _main_paragraphs(
+    tree: lxml_html.HtmlElement, url: str | None
+) -> tuple[list[str], str | None, str | None]:
+    """(paragraphs, author, trafilatura's date) of the main text."""
+    work = copy.deepcopy(tree)
+    document = trafilatura.bare_extraction(
+        work,
+        url=url,
+        favor_precision=True,
+        include_comments=False,
+        include_tables=True,
+        # Links kept as <ref> so that lists of links can be told from the story's lists.
+        include_links=True,
+        with_metadata=True,
+    )
+    if document is None or document.body is None:
+        return [], None, None
+    paragraphs = _render(document.body)
+    paragraphs += _split_body_rest(tree, paragraphs)
+    return paragraphs, document.author, document.date
+
+
+def _without_headline(paragraphs: list[str], title: str | None) -> list[str]:
+    """The body without a leading copy of the headline (the page's <h1> inside the article)."""
+    if paragraphs and title:
+        first, headline = paragraphs[0].casefold(), title.casefold()
+        if first == headline or (len(first) > 15 and headline.startswith(first)):
+            return paragraphs[1:]
+    return paragraphs
+
+
+def _empty(reason: str, url: str | None = None) -> PageText:
+    return PageText(title=None, text="", canonical_url=url, reason=reason)
+
+
+def extract_page(
+    page: bytes | str, url: str | None = None, content_type: str | None = None
+) -> PageText:
+    """Main text and metadata of a full article page. Never raises for bad input."""
+    reasons: list[str] = []
+    if isinstance(page, bytes):
+        html, lossy = decode_html(page, content_type)
+        if lossy:
+            reasons.append(REASON_ENCODING)
+    else:
+        html = page
+    html = html.translate(_CONTROL)
+    if len(html) > MAX_HTML_CHARS:
+        html = html[:MAX_HTML_CHARS]
+        reasons.append(REASON_TRUNCATED)
+    if not html.strip():
+        return _empty(REASON_EMPTY, url and preferred_url(url, None))
+    try:
+        tree = lxml_html.document_fromstring(html.encode("utf-8", "surrogatepass"), parser=_PARSER)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
+        log.info("unparsable page %s: %s", url, exc)
+        return _empty(REASON_UNPARSABLE, url and preferred_url(url, None))
+    meta = read_meta(tree, url)
+    if url:
+        canonical: str | None = preferred_url(url, meta.canonical_url)
+    else:
+        canonical = canonical_url(meta.canonical_url) if meta.canonical_url else None
+    etree.strip_elements(tree, "script", "style", "noscript", "template", with_tail=False)
+    count, deepest = _shape(tree)
+    if deepest >= PARSER_MAX_DEPTH:
+        reasons.append(REASON_TOO_DEEP)
+    host = urlsplit(canonical or url or "").hostname
+    for xpath in site_rules().for_host(host).prune_xpath:
+        for element in xpath(tree):
+            if isinstance(element, etree._Element) and element.getparent() is not None:
+                element.drop_tree()
+    author: str | None = None
+    date: str | None = None
+    if tree.find("body") is None:
+        paragraphs: list[str] = []
+        reasons.append(REASON_NO_BODY)
+    elif count > MAX_ELEMENTS:
+        paragraphs = _fallback_paragraphs(tree)
+        reasons.append(REASON_TOO_MANY)
+    else:
+        try:
+            paragraphs, author, date = _main_paragraphs(tree, url)
+        # A third-party extractor failing on one odd page must not stop the batch.
+        except Exception as exc:  # noqa: BLE001
+            log.warning("extractor failed on %s: %s", url, exc)
+            paragraphs = _fallback_paragraphs(tree)
+            reasons.append(REASON_EXTRACTOR)
+    kept = [p for p in _without_headline(paragraphs, meta.title) if not is_trailer(p, host)]
+    text = "\n\n".join(kept)
+    if not text and REASON_NO_BODY not in reasons:
+        reasons.append(REASON_NO_TEXT)
+    return PageText(
+        title=meta.title,
+        text=text,
+        author=author or None,
+        published_at=meta.published_at or parse_datetime(date),
+        canonical_url=canonical,
+        image=meta.image,
+        language=detect_language(text, hint=meta.language) if text else meta.language,
+        reason=", ".join(dict.fromkeys(reasons)) or None,
+    )
