@@ -1,0 +1,261 @@
+"""Articles to stories: exact dedup, near-duplicate assignment, then the writes.
+
+Three steps, so the ingest flow can work between them:
+
+1. `exact_dedup` (before the full-text fetch): drops articles already recorded by canonical
+   URL or (feed, guid), and turns those whose normalised body hash is known into copies.
+2. `assign_stories` (after the full text): each remaining article joins a known story, a
+   story opened earlier in the same batch, or opens a new story. Enrichment runs between
+   this step and the next on `Assignment.new_stories` only; a copy takes its story's
+   entities.
+3. `write_assignment`: claims the new stories' keys, settles races with other workers,
+   writes stories and copies, and records the URL and guid keys last.
+
+The decisions are pure functions of `pipeline.dedup` and `pipeline.stories`; every look-up
+is by document id (real-time, no search, no scan), so its cost does not grow with the index.
+URL and guid keys are written only after the story holds the copy: a crash before that
+means the next poll redoes the article instead of dropping it as known.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pipeline.dedup import (
+    DEFAULT_THRESHOLD,
+    Fingerprint,
+    best_match,
+    body_key,
+    fingerprint,
+    guid_key,
+    race_winner,
+    story_id_for,
+    url_key,
+)
+from pipeline.models import Article
+from pipeline.store import Store, StoreError, StoryWrite
+from pipeline.stories import merge_copies, new_story
+
+WRITE_ATTEMPTS = 20
+
+
+@dataclass(slots=True)
+class Member:
+    """An article with the fingerprint of its body."""
+
+    article: Article
+    fingerprint: Fingerprint
+
+
+@dataclass(slots=True)
+class NewStory:
+    """A story this batch opens; `members[0]` opened it, the rest are its copies in the batch."""
+
+    id: str
+    members: list[Member]
+
+    @property
+    def founder(self) -> Member:
+        return self.members[0]
+
+
+@dataclass(slots=True)
+class CopyOf:
+    story_id: str
+    member: Member
+
+
+@dataclass(slots=True)
+class ExactResult:
+    pending: list[Article] = field(default_factory=list)  # go on to full text and assignment
+    copies: list[CopyOf] = field(default_factory=list)  # same body as a known story
+    known: list[Article] = field(default_factory=list)  # already recorded: nothing to do
+
+
+@dataclass(slots=True)
+class Assignment:
+    new_stories: list[NewStory] = field(default_factory=list)
+    copies: list[CopyOf] = field(default_factory=list)
+
+    def to_enrich(self) -> list[Article]:
+        """The articles whose entities the new stories take: each new story's founder."""
+        return [story.founder.article for story in self.new_stories]
+
+
+Outcome = Literal["story", "copy"]
+
+
+@dataclass(slots=True)
+class WriteResult:
+    """Per article URL: opened a story or was added as a copy. Absent: already recorded."""
+
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    story_of: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def stories_new(self) -> int:
+        return sum(1 for o in self.outcomes.values() if o == "story")
+
+    @property
+    def copies_new(self) -> int:
+        return sum(1 for o in self.outcomes.values() if o == "copy")
+
+
+def exact_dedup(articles: list[Article], store: Store) -> ExactResult:
+    result = ExactResult()
+    members = [Member(a, fingerprint(a.body)) for a in articles]
+    keys = []
+    for m in members:
+        keys += [url_key(m.article.url), guid_key(m.article.feed_url, m.article.guid)]
+        if m.fingerprint.body_hash:
+            keys.append(body_key(m.fingerprint.body_hash))
+    claimed = store.claimed(keys)
+    seen: set[str] = set()
+    for m in members:
+        article = m.article
+        if (
+            article.url in seen
+            or url_key(article.url) in claimed
+            or guid_key(article.feed_url, article.guid) in claimed
+        ):
+            result.known.append(article)
+        elif m.fingerprint.body_hash and body_key(m.fingerprint.body_hash) in claimed:
+            result.copies.append(CopyOf(claimed[body_key(m.fingerprint.body_hash)], m))
+        else:
+            result.pending.append(article)
+        seen.add(article.url)
+    return result
+
+
+def assign_stories(
+    exact: ExactResult, store: Store, threshold: float = DEFAULT_THRESHOLD
+) -> Assignment:
+    """Each pending article to a known story, a story new in this batch, or a new story."""
+    assignment = Assignment(copies=list(exact.copies))
+    members = [Member(a, fingerprint(a.body)) for a in exact.pending]
+    claimed = store.claimed(k for m in members for k in m.fingerprint.claim_keys())
+    known = store.signatures(
+        claimed[k] for m in members for k in m.fingerprint.band_keys() if k in claimed
+    )
+    local_keys: dict[str, str] = {}  # claim key -> story opened earlier in this batch
+    opened: dict[str, NewStory] = {}
+    for m in members:
+        fp = m.fingerprint
+        digest = body_key(fp.body_hash) if fp.body_hash else None
+        target = (claimed.get(digest) or local_keys.get(digest)) if digest else None
+        if target is None:
+            candidates = {
+                owner: known[owner] if owner in known else opened[owner].founder.fingerprint
+                for key in fp.band_keys()
+                if (owner := claimed.get(key) or local_keys.get(key))
+                and (owner in known or owner in opened)
+            }
+            target = best_match(fp, candidates, threshold)
+        if target in opened:
+            opened[target].members.append(m)
+        elif target is not None:
+            assignment.copies.append(CopyOf(target, m))
+        else:
+            story = NewStory(story_id_for(m.article.url), [m])
+            opened[story.id] = story
+            assignment.new_stories.append(story)
+            for key in fp.claim_keys():
+                local_keys.setdefault(key, story.id)
+    return assignment
+
+
+def _settle_races(
+    assignment: Assignment, store: Store, threshold: float
+) -> tuple[list[NewStory], list[CopyOf]]:
+    """Claim the new stories' keys; a story that lost the race to a copy of itself becomes
+    copies of the winner. Returns the stories to create and every copy to add."""
+    stories = assignment.new_stories
+    store.save_signatures({s.id: s.founder.fingerprint for s in stories})
+    claims = [
+        (k, s.id, k.split(":", 1)[0]) for s in stories for k in s.founder.fingerprint.claim_keys()
+    ]
+    won = store.claim(claims)
+    owners = store.claimed(k for k, _, _ in claims if k not in won)
+    rivals_of: dict[str, set[str]] = defaultdict(set)
+    won_by: dict[str, set[str]] = defaultdict(set)
+    for key, story_id, _ in claims:
+        owner = owners.get(key, story_id)
+        # A key held under our own id was claimed by an earlier run of this same work.
+        if key in won or owner == story_id:
+            won_by[story_id].add(key)
+        else:
+            rivals_of[story_id].add(owner)
+    rival_signatures = store.signatures(r for rivals in rivals_of.values() for r in rivals)
+    kept, copies = [], list(assignment.copies)
+    for story in stories:
+        rivals = {r: rival_signatures[r] for r in rivals_of[story.id] if r in rival_signatures}
+        winner = race_winner(
+            story.id, story.founder.fingerprint, won_by[story.id], rivals, threshold
+        )
+        if winner == story.id:
+            kept.append(story)
+            continue
+        store.repoint([(k, winner, k.split(":", 1)[0]) for k in sorted(won_by[story.id])])
+        copies += [CopyOf(winner, m) for m in story.members]
+    return kept, copies
+
+
+def write_assignment(
+    assignment: Assignment, store: Store, threshold: float = DEFAULT_THRESHOLD
+) -> WriteResult:
+    """Record the assignment; safe to repeat and safe against other workers doing the same."""
+    kept, copies = _settle_races(assignment, store, threshold)
+    groups: dict[str, list[Member]] = defaultdict(list)
+    for story in kept:
+        groups[story.id] += story.members
+    for copy in copies:
+        groups[copy.story_id].append(copy.member)
+    result = WriteResult()
+    pending = sorted(groups)
+    for _ in range(WRITE_ATTEMPTS):
+        if not pending:
+            break
+        current = store.stories(pending)
+        writes, planned = [], {}
+        for story_id in pending:
+            pairs = [(m.article, m.fingerprint) for m in groups[story_id]]
+            base = current.get(story_id)
+            if base is None:
+                writes.append(StoryWrite(story_id, new_story(pairs)))
+                planned[story_id] = _created(groups[story_id])
+                continue
+            merged = merge_copies(base.source, pairs)
+            present = {c["url"] for c in base.source.get("copies", [])}
+            if merged is not None:
+                writes.append(StoryWrite(story_id, merged, base))
+                planned[story_id] = {
+                    m.article.url: "copy" for m in groups[story_id] if m.article.url not in present
+                }
+        conflicts = store.write_stories(writes)
+        for story_id, outcomes in planned.items():
+            if story_id not in conflicts:
+                result.outcomes.update(outcomes)
+        pending = sorted(conflicts)
+    if pending:
+        raise StoreError(f"stories kept changing under us: {', '.join(pending[:5])}")
+    markers = []
+    for story_id, members in groups.items():
+        for m in members:
+            result.story_of[m.article.url] = story_id
+            markers += [
+                (url_key(m.article.url), story_id, "url"),
+                (guid_key(m.article.feed_url, m.article.guid), story_id, "guid"),
+            ]
+            if m.fingerprint.body_hash:
+                markers.append((body_key(m.fingerprint.body_hash), story_id, "body"))
+    store.claim(markers)
+    return result
+
+
+def _created(members: list[Member]) -> dict[str, Outcome]:
+    outcomes: dict[str, Outcome] = {}
+    for m in members:
+        outcomes.setdefault(m.article.url, "copy" if outcomes else "story")
+    return outcomes
