@@ -50,9 +50,9 @@ class FetchError(Exception):
 class _GuardedResolver(AbstractResolver):
     """Resolves names, then drops the host unless every address passes the policy."""
 
-    def __init__(self, policy: NetworkPolicy) -> None:
+    def __init__(self, policy: NetworkPolicy, inner: AbstractResolver | None = None) -> None:
         self._policy = policy
-        self._inner = ThreadedResolver()
+        self._inner = inner or ThreadedResolver()
 
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
@@ -76,9 +76,11 @@ class Fetcher:
     Use as `async with Fetcher(settings) as f: await f.get(url)`.
     """
 
-    def __init__(self, settings: FetchSettings) -> None:
+    def __init__(self, settings: FetchSettings, dns: AbstractResolver | None = None) -> None:
+        """`dns` replaces the system resolver (the guard still checks what it returns)."""
         self.settings = settings
         self.policy = NetworkPolicy(allow=settings.allow_networks, only=settings.only_networks)
+        self._dns = dns
         self._global = asyncio.Semaphore(settings.global_limit)
         self._hosts: dict[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(settings.per_host_limit)
@@ -87,15 +89,18 @@ class Fetcher:
 
     async def __aenter__(self) -> Fetcher:
         connector = aiohttp.TCPConnector(
-            resolver=_GuardedResolver(self.policy),
+            resolver=_GuardedResolver(self.policy, self._dns),
             limit=self.settings.global_limit,
             ttl_dns_cache=60,
         )
         self._session = aiohttp.ClientSession(
             connector=connector,
             headers={"User-Agent": self.settings.user_agent},
+            # The total deadline is ours (see get); aiohttp only bounds the connect.
             timeout=aiohttp.ClientTimeout(
-                total=self.settings.total_timeout, sock_connect=self.settings.connect_timeout
+                total=None,
+                connect=self.settings.connect_timeout,
+                sock_connect=self.settings.connect_timeout,
             ),
             auto_decompress=True,
             trust_env=False,
@@ -120,14 +125,16 @@ class Fetcher:
         result = FetchResult(url=url, final_url=url)
         started = time.monotonic()
         try:
-            async with asyncio.timeout(self.settings.total_timeout):
+            # Waiting for a free slot is not the server's fault: the deadline starts after.
+            async with self._global:
                 await self._follow(result, etag, last_modified, accept)
         except FetchError as exc:
             result.error, result.error_kind = str(exc), exc.kind
         except BlockedAddress as exc:
             result.error, result.error_kind = f"blocked: {exc}", "blocked"
-        except TimeoutError:
-            result.error = f"timed out after {self.settings.total_timeout:g}s"
+        except TimeoutError as exc:
+            # aiohttp's connect timeout says which host; ours is the total deadline.
+            result.error = str(exc) or f"timed out after {self.settings.total_timeout:g}s"
             result.error_kind = "timeout"
         except aiohttp.ClientConnectorError as exc:
             inner = exc.os_error
@@ -147,6 +154,8 @@ class Fetcher:
     ) -> None:
         assert self._session is not None, "use Fetcher as an async context manager"
         url = result.url
+        # The total deadline covers every hop, counted only while a host slot is held.
+        remaining = self.settings.total_timeout
         # Only an unbroken chain of permanent redirects moves the feed's stored URL.
         permanent = True
         for _hop in range(self.settings.max_redirects + 1):
@@ -159,23 +168,25 @@ class Fetcher:
                 headers["If-None-Match"] = etag
             if last_modified:
                 headers["If-Modified-Since"] = last_modified
-            async with (
-                self._global,
-                self._hosts[parts.hostname.lower()],
-                self._session.get(url, headers=headers, allow_redirects=False) as resp,
-            ):
-                result.status = resp.status
-                result.final_url = url
-                result.headers = {k.lower(): v for k, v in resp.headers.items()}
-                if resp.status in _REDIRECTS and "location" in result.headers:
-                    target = urljoin(url, result.headers["location"])
-                    permanent = permanent and resp.status in (301, 308)
-                    if permanent:
-                        result.moved_to = target
-                    url = target
-                    continue
-                result.body = await self._read_capped(resp)
-                return
+            async with self._hosts[parts.hostname.lower()]:
+                hop_started = time.monotonic()
+                async with (
+                    asyncio.timeout(remaining),
+                    self._session.get(url, headers=headers, allow_redirects=False) as resp,
+                ):
+                    result.status = resp.status
+                    result.final_url = url
+                    result.headers = {k.lower(): v for k, v in resp.headers.items()}
+                    if resp.status in _REDIRECTS and "location" in result.headers:
+                        target = urljoin(url, result.headers["location"])
+                        permanent = permanent and resp.status in (301, 308)
+                        if permanent:
+                            result.moved_to = target
+                        url = target
+                        remaining -= time.monotonic() - hop_started
+                        continue
+                    result.body = await self._read_capped(resp)
+                    return
         raise FetchError("too_many_redirects", f"more than {self.settings.max_redirects} redirects")
 
     async def _read_capped(self, resp: aiohttp.ClientResponse) -> bytes:

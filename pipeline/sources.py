@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from pipeline.config import ConfigError
-from pipeline.models import FeedSource
+from pipeline.models import FeedSource, FeedState
 
 _FULL_TEXT = ("auto", "always", "never")
 
@@ -83,3 +83,40 @@ def load_feeds(path: str | Path) -> list[FeedSource]:
             raise _entry_error(path, i, "url", f"duplicate feed {feed.url}")
         seen.add(feed.url)
     return feeds
+
+
+def feed_to_mapping(feed: FeedSource) -> dict[str, Any]:
+    """A feed as a feeds-file entry, leaving out fields at their defaults."""
+    entry: dict[str, Any] = {"url": feed.url}
+    if feed.name:
+        entry["name"] = feed.name
+    if feed.tags:
+        entry["tags"] = list(feed.tags)
+    if feed.interval is not None:
+        entry["interval"] = feed.interval
+    if feed.full_text != "auto":
+        entry["full_text"] = feed.full_text
+    if not feed.enabled:
+        entry["enabled"] = False
+    return entry
+
+
+def merge_feeds(existing: list[FeedSource], new: list[FeedSource]) -> list[FeedSource]:
+    """Existing feeds first, untouched; new ones appended unless their URL is known."""
+    known = {f.url for f in existing}
+    return existing + [f for f in new if f.url not in known]
+
+
+def dump_feeds(feeds: list[FeedSource]) -> str:
+    return yaml.safe_dump(
+        {"feeds": [feed_to_mapping(f) for f in feeds]},
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=None,
+        width=100,
+    )
+
+
+def feed_from_state(state: FeedState) -> FeedSource:
+    """A feed registered straight into the index (OPML --register), as a registry entry."""
+    return FeedSource(url=state.url, name=state.name, tags=tuple(state.tags), enabled=state.enabled)
