@@ -92,8 +92,13 @@ def is_trailer(line: str, host: str | None = None) -> bool:
 
 def strip_trailers(text: str, host: str | None = None) -> str:
     """Drop boilerplate lines; paragraphs stay separated by a blank line."""
-    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text)]
-    kept = [p for p in paragraphs if p and not is_trailer(p, host)]
+    kept = []
+    for paragraph in re.split(r"\n\s*\n", text):
+        # Plain text often puts one paragraph on each line: judge every line.
+        lines = [line for line in paragraph.split("\n") if not is_trailer(line, host)]
+        paragraph = "\n".join(lines).strip()
+        if paragraph:
+            kept.append(paragraph)
     return "\n\n".join(kept)
 
 

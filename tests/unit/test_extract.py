@@ -275,3 +275,18 @@ def test_zyte_page_gold_overlap_is_high() -> None:
     got = set(text.split())
     assert len(gold & got) / len(gold) > 0.9
     assert len(gold & got) / len(got) > 0.9
+
+
+def test_strip_trailers_judges_each_line_of_plain_text():
+    text = (
+        "First paragraph of the story.\n"
+        "Second paragraph of the story.\n"
+        "(Except for the headline, this story has not been edited by NDTV staff and is "
+        "published from a syndicated feed.)\n"
+        "Track Latest News Live on NDTV.com and get news updates from India and around "
+        "the world\n\n"
+        "A later paragraph."
+    )
+    assert strip_trailers(text) == (
+        "First paragraph of the story.\nSecond paragraph of the story.\n\nA later paragraph."
+    )
