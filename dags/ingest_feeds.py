@@ -1,44 +1,42 @@
-"""ingest_feeds: poll the registered feeds and index new stories, every few minutes."""
+"""ingest_feeds: poll the due feeds in mapped batches and index what is new.
+
+Schedule: `WIREFEED_INGEST_SCHEDULE` (cron or preset, default every 10 minutes). Batch size:
+`WIREFEED_BATCH_SIZE` (default 50), grown when needed so the batches never exceed Airflow's
+`[core] max_map_length`. The last task logs the run summary.
+"""
 
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta
 
-from airflow.sdk import dag, task
+from airflow.sdk import TriggerRule, dag, task
 from wirefeed_airflow import tasks
-
-CONN_ID = os.environ.get("WIREFEED_ES_CONN_ID", "elasticsearch_default")
-BATCH_SIZE = int(os.environ.get("WIREFEED_BATCH_SIZE", "50"))
+from wirefeed_airflow.defaults import CONN_ID, DEFAULT_ARGS, START_DATE
 
 
 @dag(
     dag_id="ingest_feeds",
     schedule=os.environ.get("WIREFEED_INGEST_SCHEDULE", "*/10 * * * *"),
-    start_date=datetime(2026, 1, 1),
+    start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
     tags=["wirefeed", "ingest"],
-    default_args={
-        "retries": 3,
-        "retry_delay": timedelta(seconds=30),
-        "retry_exponential_backoff": True,
-        "max_retry_delay": timedelta(minutes=10),
-    },
+    default_args=DEFAULT_ARGS,
     doc_md=__doc__,
 )
 def ingest_feeds() -> None:
     @task
     def plan() -> list[list[str]]:
-        return tasks.plan_batches(CONN_ID, BATCH_SIZE)
+        return tasks.plan_batches(CONN_ID)
 
     @task
     def ingest(urls: list[str]) -> dict[str, int]:
         return tasks.ingest_batch(CONN_ID, urls)
 
-    @task
+    # Also after a run with nothing due (the mapped task is skipped); not after a failure.
+    @task(trigger_rule=TriggerRule.NONE_FAILED)
     def summarize(results: list[dict[str, int]]) -> dict[str, int]:
-        return tasks.summarize(list(results))
+        return tasks.summarize(results)
 
     summarize(ingest.expand(urls=plan()))
 

@@ -1,29 +1,86 @@
-"""Task callables: thin glue between Airflow (hook, XCom) and `pipeline`.
+"""Task callables: thin glue between Airflow (hook, configuration, XCom) and `pipeline`.
 
-XCom carries feed URLs and counts only, never article bodies.
+XCom carries feed URLs, index names and counts only, never article bodies. Every callable
+builds its client when the task runs, never when the scheduler parses a DAG file.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
-from pipeline.config import Settings
+from airflow.sdk.configuration import conf
+
+from pipeline.config import ConfigError, Settings
+from pipeline.enrich import default_enricher, reenrich
+from pipeline.feedsync import plan_sync
+from pipeline.health import HealthPolicy, assess_all, counts
+from pipeline.models import FeedSource
+from pipeline.opml import load_opml
+from pipeline.poll import due_feeds
 from pipeline.run import run_cycle
-from pipeline.sources import load_feeds
-from pipeline.store import Store
+from pipeline.sources import feed_from_state, load_feeds, merge_feeds
+from pipeline.store import Store, StoreError
 from wirefeed_airflow.hooks import WirefeedElasticsearchHook
 
 log = logging.getLogger(__name__)
 
 DEFAULT_FEEDS_FILE = Path(__file__).resolve().parents[2] / "feeds.yaml"
-# Airflow's default [core] max_map_length; a batch list longer than this cannot be mapped.
-MAX_MAP_LENGTH = 1024
+DEFAULT_BATCH_SIZE = 50
+# Always in the run summary, zero when a run saw none; other counters are added as found.
+SUMMARY_KEYS = ("feeds_polled", "feeds_failed", "stories_new", "copies_new", "entities")
 
 
 def feeds_file() -> Path:
     return Path(os.environ.get("WIREFEED_FEEDS_FILE") or DEFAULT_FEEDS_FILE)
+
+
+def opml_files() -> list[Path]:
+    raw = os.environ.get("WIREFEED_OPML_FILES", "")
+    return [Path(p.strip()) for p in raw.split(",") if p.strip()]
+
+
+def registry_sources() -> list[FeedSource]:
+    """The feeds file, then the feeds of the OPML files not already in it."""
+    feeds = load_feeds(feeds_file())
+    for path in opml_files():
+        found = load_opml(path)
+        for problem in found.skipped:
+            log.warning("%s: skipped %s", path, problem)
+        feeds = merge_feeds(feeds, found.feeds)
+    return feeds
+
+
+def registered_feeds(store: Store) -> list[FeedSource]:
+    """What ingest polls: the file and OPML feeds, plus feeds registered straight into the
+    index (`wirefeed feeds import --register`) that are enabled there."""
+    stored = [feed_from_state(s) for s in store.all_feed_states() if s.enabled]
+    return merge_feeds(registry_sources(), stored)
+
+
+def _positive_int(name: str, default: int) -> int:
+    raw = os.environ.get(name) or str(default)
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}: {raw!r} is not a whole number") from None
+    if value < 1:
+        raise ConfigError(f"{name}: must be at least 1, got {raw!r}")
+    return value
+
+
+def _days(name: str, default: float) -> float:
+    raw = os.environ.get(name) or str(default)
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}: {raw!r} is not a number of days") from None
+    if value <= 0:
+        raise ConfigError(f"{name}: must be positive, got {raw!r}")
+    return value
 
 
 def store_from_hook(conn_id: str) -> Store:
@@ -31,33 +88,171 @@ def store_from_hook(conn_id: str) -> Store:
     return Store(hook.get_conn(), hook.index_prefix)
 
 
-def plan_batches(conn_id: str, batch_size: int) -> list[list[str]]:
-    """Enabled feeds, in batches; the batch size grows if the map limit would be hit."""
+# -- ingest_feeds ---------------------------------------------------------------------------
+
+
+def batches(urls: Sequence[str], size: int, map_limit: int) -> list[list[str]]:
+    """Batches of `size` URLs; larger ones if `size` would need more than `map_limit`
+    mapped task instances, which Airflow refuses to create."""
+    size = max(size, -(-len(urls) // map_limit), 1)
+    return [list(urls[i : i + size]) for i in range(0, len(urls), size)]
+
+
+def plan_batches(conn_id: str) -> list[list[str]]:
     store = store_from_hook(conn_id)
     store.setup()
-    urls = [f.url for f in load_feeds(feeds_file()) if f.enabled]
-    size = max(batch_size, -(-len(urls) // MAX_MAP_LENGTH), 1)
-    batches = [urls[i : i + size] for i in range(0, len(urls), size)]
-    log.info("%d feeds in %d batches of up to %d", len(urls), len(batches), size)
-    return batches
+    feeds = registered_feeds(store)
+    # The poller's own rule: enabled in the file, next poll reached, not gone (HTTP 410).
+    due = due_feeds(feeds, store.feed_states(f.url for f in feeds), datetime.now(UTC))
+    limit = conf.getint("core", "max_map_length")
+    size = _positive_int("WIREFEED_BATCH_SIZE", DEFAULT_BATCH_SIZE)
+    planned = batches([f.url for f in due], size, limit)
+    log.info(
+        "%d feeds registered, %d due, in %d batches (map limit %d)",
+        len(feeds),
+        len(due),
+        len(planned),
+        limit,
+    )
+    return planned
 
 
 def ingest_batch(conn_id: str, urls: list[str]) -> dict[str, int]:
     wanted = set(urls)
-    feeds = [f for f in load_feeds(feeds_file()) if f.url in wanted]
-    summary = run_cycle(feeds, store_from_hook(conn_id), Settings.from_env())
+    store = store_from_hook(conn_id)
+    feeds = [f for f in registered_feeds(store) if f.url in wanted]
+    summary = run_cycle(feeds, store, Settings.from_env())
     for outcome in summary.outcomes:
         if not outcome.ok:
             log.warning("feed failed: %s: %s", outcome.url, outcome.error)
-    counts = summary.as_dict()
-    counts.pop("failures")
-    return counts
+    return {k: v for k, v in summary.as_dict().items() if isinstance(v, int)}
 
 
-def summarize(results: list[dict[str, int]]) -> dict[str, int]:
-    total: dict[str, int] = {}
-    for counts in results:
-        for key, value in counts.items():
+def summarize(results: Iterable[dict[str, int]]) -> dict[str, int]:
+    total = dict.fromkeys(SUMMARY_KEYS, 0)
+    for result in results:
+        for key, value in result.items():
             total[key] = total.get(key, 0) + value
-    log.info("ingest run summary: %s", ", ".join(f"{k}={v}" for k, v in sorted(total.items())))
+    log.info("ingest run summary: %s", ", ".join(f"{k}={v}" for k, v in total.items()))
     return total
+
+
+# -- sync_feeds -----------------------------------------------------------------------------
+
+
+def sync_feeds(conn_id: str) -> dict[str, int]:
+    store = store_from_hook(conn_id)
+    store.setup()
+    plan = plan_sync(registry_sources(), store.all_feed_states())
+    store.save_feed_states(plan.writes())
+    result = plan.counts()
+    sources = ", ".join(str(p) for p in [feeds_file(), *opml_files()])
+    log.info("feeds sync from %s: %s", sources, result)
+    return result
+
+
+# -- reindex --------------------------------------------------------------------------------
+
+
+def alias_for(store: Store, name: str) -> str:
+    aliases = {
+        "articles": store.articles,
+        "feeds": store.feeds,
+        "dedup-keys": store.dedup_keys,
+        "feed-health": store.feed_health,
+    }
+    if name not in aliases:
+        raise ConfigError(f"reindex: unknown index {name!r}; one of {', '.join(aliases)}")
+    return aliases[name]
+
+
+def reindex_copy(conn_id: str, name: str) -> dict[str, str | int]:
+    """Build the next version of `name` and copy every document into it."""
+    store = store_from_hook(conn_id)
+    alias = alias_for(store, name)
+    source, target = store.create_next_version(alias)
+    copied = store.copy_index(source, target)
+    if not copied.complete:
+        raise StoreError(
+            f"copy {source} -> {target} incomplete: {copied.target_count} of "
+            f"{copied.source_count} documents; failures: {copied.failures[:3]}"
+        )
+    log.info("copied %s -> %s: %d documents", source, target, copied.target_count)
+    return {"alias": alias, "source": source, "target": target, "copied": copied.target_count}
+
+
+def reindex_swap(conn_id: str, plan: dict[str, str | int]) -> dict[str, str | int]:
+    """Point the alias at the new version, then copy what reached the old one meanwhile."""
+    store = store_from_hook(conn_id)
+    alias, source, target = str(plan["alias"]), str(plan["source"]), str(plan["target"])
+    if store.alias_indices(alias) != [target]:
+        store.swap_alias(alias, source, target)
+    caught_up = store.copy_index(source, target)
+    if not caught_up.complete:
+        raise StoreError(
+            f"after the swap {target} lacks documents of {source}: "
+            f"{caught_up.target_count} < {caught_up.source_count}; {source} is kept"
+        )
+    log.info("%s -> %s; %d late documents copied", alias, target, caught_up.created)
+    return {**plan, "late": caught_up.created, "documents": caught_up.target_count}
+
+
+def reindex_retire(conn_id: str, result: dict[str, str | int], delete_old: bool) -> str:
+    store = store_from_hook(conn_id)
+    alias, source = str(result["alias"]), str(result["source"])
+    if not delete_old:
+        log.info("kept %s; delete it once %s is checked", source, result["target"])
+        return f"kept {source}"
+    store.drop_version(alias, source)
+    log.info("deleted %s", source)
+    return f"deleted {source}"
+
+
+# -- feed_health ----------------------------------------------------------------------------
+
+
+def feed_health(conn_id: str) -> dict[str, int]:
+    store = store_from_hook(conn_id)
+    store.setup()
+    now = datetime.now(UTC)
+    defaults = HealthPolicy()
+    policy = HealthPolicy(
+        failing_days=_days("WIREFEED_HEALTH_FAILING_DAYS", defaults.failing_days),
+        silent_days=_days("WIREFEED_HEALTH_SILENT_DAYS", defaults.silent_days),
+    )
+    states = store.all_feed_states()
+    start_of_day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    verdicts = assess_all(
+        states,
+        store.latest_feed_health(before=start_of_day),
+        store.last_story_times([s.url for s in states]),
+        now,
+        policy,
+    )
+    store.save_feed_health(verdicts)
+    for verdict in verdicts:
+        if verdict.flags:
+            log.warning("feed %s: %s", verdict.url, ", ".join(verdict.flags))
+    result = counts(verdicts)
+    log.info("feed health: %s", result)
+    return result
+
+
+# -- reenrich_stories -----------------------------------------------------------------------
+
+
+def reenrich_stories(conn_id: str, everything: bool, batch_size: int) -> dict[str, int | str]:
+    """Re-run enrichment on stored stories in place (no re-fetch): the outdated ones, or all."""
+    store = store_from_hook(conn_id)
+    summary = reenrich(store, default_enricher(), everything=everything, batch_size=batch_size)
+    log.info(
+        "re-enriched %d stories to %s (%d without entities)",
+        summary.stories,
+        summary.version,
+        summary.without_entities,
+    )
+    return {
+        "version": summary.version,
+        "stories": summary.stories,
+        "without_entities": summary.without_entities,
+    }

@@ -8,31 +8,41 @@ from pathlib import Path
 import pytest
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
+EXPECTED = {"ingest_feeds", "sync_feeds", "reenrich_stories", "reindex", "feed_health"}
+
+
+def _parse(monkeypatch: pytest.MonkeyPatch):
+    """Parse the dags folder with every connect and name lookup refused, and the engine
+    settings pointing at a closed port: it passes only if parsing needs no engine at all."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    attempts = []
+
+    def refuse(*args, **kwargs):
+        attempts.append(args[1:] or kwargs)
+        raise OSError("no I/O while parsing DAGs")
+
+    monkeypatch.setenv("AIRFLOW_CONN_ELASTICSEARCH_DEFAULT", "http://127.0.0.1:9")
+    monkeypatch.setenv("ELASTICSEARCH_URL", "http://127.0.0.1:9")
+    with monkeypatch.context() as m:
+        m.setattr(socket.socket, "connect", refuse)
+        m.setattr(socket.socket, "connect_ex", refuse)
+        m.setattr(socket, "getaddrinfo", refuse)
+        m.setattr(socket, "create_connection", refuse)
+        bag = DagBag(str(DAGS))
+    assert attempts == [], f"DAG parsing tried network I/O: {attempts}"
+    return bag
 
 
 @pytest.fixture(scope="module")
 def dagbag():
-    from airflow.dag_processing.dagbag import DagBag
-
-    real_connect = socket.socket.connect
-    attempts = []
-
-    def refuse(self, address):
-        attempts.append(address)
-        raise OSError("no I/O while parsing DAGs")
-
-    socket.socket.connect = refuse
-    try:
-        bag = DagBag(str(DAGS))
-    finally:
-        socket.socket.connect = real_connect
-    assert attempts == [], f"DAG parsing tried to connect to {attempts}"
-    return bag
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        return _parse(monkeypatch)
 
 
-def test_no_import_errors(dagbag):
+def test_no_import_errors_and_every_dag_is_there(dagbag):
     assert dagbag.import_errors == {}
-    assert dagbag.dags, "no DAGs found"
+    assert set(dagbag.dags) == EXPECTED
 
 
 def test_dag_files_are_named_after_their_dag_id(dagbag):
@@ -40,14 +50,44 @@ def test_dag_files_are_named_after_their_dag_id(dagbag):
         assert Path(dag.fileloc).stem == dag_id
 
 
-def test_every_dag_has_tags_and_retries(dagbag):
+def test_every_dag_has_tags_docs_and_retries_with_backoff(dagbag):
     for dag_id, dag in dagbag.dags.items():
         assert dag.tags, f"{dag_id} has no tags"
+        assert dag.doc_md, f"{dag_id} has no doc_md"
+        assert dag.catchup is False, dag_id
+        assert dag.max_active_runs == 1, dag_id
         for t in dag.tasks:
             assert t.retries >= 2, f"{dag_id}.{t.task_id} retries={t.retries}"
+            assert t.retry_exponential_backoff, f"{dag_id}.{t.task_id} has no backoff"
 
 
-def test_ingest_feeds_schedule(dagbag):
+def test_ingest_feeds_maps_batches_and_summarizes(dagbag):
     dag = dagbag.dags["ingest_feeds"]
-    assert dag.max_active_runs == 1
-    assert dag.catchup is False
+    assert str(dag.schedule) == "*/10 * * * *"
+    ingest = dag.get_task("ingest")
+    assert type(ingest).__name__ == "DecoratedMappedOperator"
+    assert dag.get_task("plan").downstream_task_ids == {"ingest"}
+    summarize = dag.get_task("summarize")
+    assert summarize.upstream_task_ids == {"ingest"}
+    # Runs when nothing was due (the mapped task is skipped), not when a batch failed.
+    assert summarize.trigger_rule == "none_failed"
+
+
+def test_the_ingest_schedule_comes_from_configuration(monkeypatch):
+    monkeypatch.setenv("WIREFEED_INGEST_SCHEDULE", "*/5 * * * *")
+    bag = _parse(monkeypatch)
+    assert str(bag.dags["ingest_feeds"].schedule) == "*/5 * * * *"
+
+
+def test_maintenance_dags_are_manual_with_params_and_monitoring_is_periodic(dagbag):
+    for dag_id in ("reenrich_stories", "reindex"):
+        assert dagbag.dags[dag_id].schedule is None, dag_id
+    assert dagbag.dags["reenrich_stories"].params.dump() == {"scope": "outdated", "batch_size": 200}
+    assert dagbag.dags["reindex"].params.dump() == {"index": "articles", "delete_old": False}
+    assert str(dagbag.dags["feed_health"].schedule) == "@daily"
+    assert str(dagbag.dags["sync_feeds"].schedule) == "@hourly"
+    assert [t.task_id for t in dagbag.dags["reindex"].topological_sort()] == [
+        "copy",
+        "swap",
+        "retire",
+    ]

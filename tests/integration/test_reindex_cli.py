@@ -1,0 +1,33 @@
+"""`wirefeed reindex` as a user runs it, against the real engine."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.integration.test_reindex import _article
+from tests.support.cli import wirefeed
+
+pytestmark = pytest.mark.engine
+
+
+def test_reindex_command_moves_the_alias_and_keeps_or_deletes_the_old_version(
+    store, engine_settings
+):
+    store.index_new_stories([_article(n) for n in range(3)])
+    env = {
+        "ELASTICSEARCH_URL": engine_settings.url,
+        "WIREFEED_INDEX_PREFIX": engine_settings.index_prefix,
+    }
+    kept = wirefeed("reindex", "articles", env=env)
+    assert kept.returncode == 0, kept.stderr
+    assert f"{store.articles}-v1 kept" in kept.stdout
+    assert store.alias_indices(store.articles) == [f"{store.articles}-v2"]
+
+    deleted = wirefeed("reindex", "articles", "--delete-old", env=env)
+    assert deleted.returncode == 0, deleted.stderr
+    assert store.versions(store.articles) == [f"{store.articles}-v1", f"{store.articles}-v3"]
+    store.refresh()
+    assert store.count_stories() == 3
+
+    refused = wirefeed("reindex", "everything", env=env)
+    assert refused.returncode == 2 and "invalid choice" in refused.stderr
