@@ -1,0 +1,157 @@
+"""Fixtures of the fault and hostile-input suite, and the one-line reliability summary.
+
+Tests report what they observed into `reliability`: each injected fault, each hostile input
+tried, the stories expected against the stories found after recovery, and every place a
+secret was searched for. The summary line printed at the end is computed from those.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from pipeline.store import Store
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Reliability:
+    faults: Counter[str] = field(default_factory=Counter)
+    hostile: Counter[str] = field(default_factory=Counter)
+    lost: int = 0
+    duplicates: int = 0
+    leaks: int = 0
+    story_checks: int = 0
+    places_scanned: int = 0
+
+    def fault(self, kind: str, count: int = 1) -> None:
+        self.faults[kind] += count
+
+    def hostile_input(self, name: str) -> None:
+        self.hostile[name] += 1
+
+    def check_stories(self, expected: Collection[str], found: Sequence[str]) -> tuple[int, int]:
+        """(lost, duplicated): expected URLs not found, and URLs found more than once."""
+        lost = len(set(expected) - set(found))
+        duplicated = len(found) - len(set(found))
+        self.lost += lost
+        self.duplicates += duplicated
+        self.story_checks += 1
+        return lost, duplicated
+
+    def scan(self, secret: str, places: Mapping[str, str]) -> list[str]:
+        """The names of the places whose text holds `secret`."""
+        leaked = [name for name, text in places.items() if secret in text]
+        self.leaks += len(leaked)
+        self.places_scanned += len(places)
+        return leaked
+
+    def line(self) -> str:
+        return (
+            f"reliability: faults injected {sum(self.faults.values())}, "
+            f"hostile inputs tried {sum(self.hostile.values())}, "
+            f"stories lost {self.lost}, duplicates {self.duplicates}, leaks {self.leaks}"
+        )
+
+
+RELIABILITY = Reliability()
+
+
+@pytest.fixture()
+def reliability() -> Reliability:
+    return RELIABILITY
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    r = RELIABILITY
+    if not (r.faults or r.hostile or r.places_scanned or r.story_checks):
+        return
+    terminalreporter.write_sep("-", "reliability")
+    terminalreporter.write_line(
+        f"faults: {dict(sorted(r.faults.items()))}; story checks {r.story_checks}; "
+        f"places scanned for secrets {r.places_scanned}"
+    )
+    terminalreporter.write_line(r.line())
+
+
+def stored_urls(store: Store) -> list[str]:
+    """Every copy URL of every stored story, once per appearance (a repeat is a duplicate)."""
+    store.client.indices.refresh(index=store.articles)
+    response = store.client.search(
+        index=store.articles, size=10_000, query={"match_all": {}}, source_includes=["urls"]
+    )
+    return [u for hit in response["hits"]["hits"] for u in hit["_source"].get("urls", [])]
+
+
+def stored_documents(store: Store, index: str) -> list[dict]:
+    store.client.indices.refresh(index=index)
+    response = store.client.search(index=index, size=10_000, query={"match_all": {}})
+    return [hit["_source"] for hit in response["hits"]["hits"]]
+
+
+def free_port(candidates: range) -> int:
+    for port in candidates:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {candidates}")
+
+
+class SpareEngine:
+    """A second, private engine instance (never the shared one) that a test may stop."""
+
+    def __init__(self, home: Path, port: int) -> None:
+        self.home, self.port = home, port
+        self.url = f"http://127.0.0.1:{port}"
+        self.env = {
+            **os.environ,
+            "WIREFEED_ENGINE_HOME": str(home),
+            "WIREFEED_ENGINE_PORT": str(port),
+            "WIREFEED_ENGINE_HEAP": "512m",
+            "WIREFEED_PYTHON": sys.executable,
+        }
+
+    def _script(self, action: str) -> None:
+        done = subprocess.run(
+            [str(ROOT / "scripts" / "search-engine"), action],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=240,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"search-engine {action} failed: {done.stderr[-2000:]}")
+
+    def start(self) -> None:
+        self._script("start")
+
+    def stop(self) -> None:
+        self._script("stop")
+
+
+@pytest.fixture(scope="session")
+def spare_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SpareEngine]:
+    home = tmp_path_factory.mktemp("spare-engine")
+    # The jar list of the shared engine saves a Maven resolution (same engine/pom.xml).
+    shared_classpath = ROOT / ".engine" / "classpath.txt"
+    if shared_classpath.exists():
+        shutil.copy(shared_classpath, home / "classpath.txt")
+    engine = SpareEngine(home, free_port(range(9290, 9300)))
+    engine.start()
+    try:
+        yield engine
+    finally:
+        engine.stop()
