@@ -11,7 +11,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -30,6 +30,14 @@ _ENTITY_REF = re.compile(rb"&[\w.:-]+;")
 # nests entities or is large is how an expansion bomb is built.
 _MAX_ENTITY_VALUE = 256
 _MAX_ENTITIES = 32
+# Few references to a short entity are harmless; many are the quadratic-blowup attack.
+_MAX_EXPANSION = 1024 * 1024
+# Bounds on what one feed may make the rest of the pipeline do.
+MAX_ENTRIES = 2000
+MAX_TITLE_CHARS = 1000
+# Dates outside this window are bogus (year 0001, 9999): treated as missing.
+_EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+_FUTURE_SLACK = timedelta(days=1)
 
 
 @dataclass(slots=True)
@@ -110,8 +118,8 @@ def _entry(raw: Any, feed_url: str, fetched_at: datetime) -> FeedEntry | None:
     if not guid:
         return None
     # dict.get: feedparser's own get() maps updated to published with a warning each time.
-    updated = _utc(dict.get(raw, "updated_parsed"))
-    published = _utc(dict.get(raw, "published_parsed")) or updated
+    updated = plausible_date(_utc(dict.get(raw, "updated_parsed")), fetched_at)
+    published = plausible_date(_utc(dict.get(raw, "published_parsed")), fetched_at) or updated
     contents = raw.get("content") or []
     content_html = max((c.get("value", "") for c in contents), key=len, default="")
     authors = [a.get("name", "").strip() for a in raw.get("authors") or [] if a.get("name")]
@@ -121,7 +129,7 @@ def _entry(raw: Any, feed_url: str, fetched_at: datetime) -> FeedEntry | None:
         feed_url=feed_url,
         guid=guid,
         link=link,
-        title=html_to_text(raw.get("title", "")),
+        title=plain_title(raw.get("title", "")),
         summary_html=raw.get("summary", "") or "",
         content_html=content_html,
         published_at=published or fetched_at,
@@ -144,6 +152,7 @@ def entity_problem(body: bytes) -> str | None:
     declarations = _ENTITY_DECL.findall(subset.group(1))
     if len(declarations) > _MAX_ENTITIES:
         return f"more than {_MAX_ENTITIES} entity declarations"
+    expansion = 0
     for parameter, name, definition in declarations:
         if parameter or re.match(rb"\s*(SYSTEM|PUBLIC)\b", definition):
             # External and parameter entities are never fetched: feedparser drops them.
@@ -152,7 +161,24 @@ def entity_problem(body: bytes) -> str | None:
             return f"entity {name.decode(errors='replace')} refers to other entities"
         if len(definition) > _MAX_ENTITY_VALUE:
             return f"entity {name.decode(errors='replace')} is too long"
+        expansion += body.count(b"&" + name + b";") * len(definition)
+    if expansion > _MAX_EXPANSION:
+        return f"entity references would expand to more than {_MAX_EXPANSION} bytes"
     return None
+
+
+def plausible_date(value: datetime | None, fetched_at: datetime) -> datetime | None:
+    """The date, unless it is before 1990 or more than a day after the fetch."""
+    if value is None or value < _EARLIEST or value > fetched_at + _FUTURE_SLACK:
+        return None
+    return value
+
+
+def plain_title(html: str) -> str:
+    title = html_to_text(html)
+    if len(title) <= MAX_TITLE_CHARS:
+        return title
+    return title[:MAX_TITLE_CHARS].rsplit(" ", 1)[0] + "…"
 
 
 def _json_item(item: Any, base: str, fetched_at: datetime) -> FeedEntry | None:
@@ -162,7 +188,8 @@ def _json_item(item: Any, base: str, fetched_at: datetime) -> FeedEntry | None:
     guid = str(item.get("id") or "").strip() or link
     if not guid:
         return None
-    published = _iso_utc(item.get("date_published")) or _iso_utc(item.get("date_modified"))
+    updated = plausible_date(_iso_utc(item.get("date_modified")), fetched_at)
+    published = plausible_date(_iso_utc(item.get("date_published")), fetched_at) or updated
     authors = item.get("authors") or ([item["author"]] if item.get("author") else [])
     names = [a["name"].strip() for a in authors if isinstance(a, dict) and a.get("name")]
     text = item.get("content_text")
@@ -173,12 +200,12 @@ def _json_item(item: Any, base: str, fetched_at: datetime) -> FeedEntry | None:
         feed_url=base,
         guid=guid,
         link=link,
-        title=html_to_text(str(item.get("title") or "")),
+        title=plain_title(str(item.get("title") or "")),
         summary_html=str(item.get("summary") or ""),
         content_html=str(content),
         published_at=published or fetched_at,
         date_missing=published is None,
-        updated_at=_iso_utc(item.get("date_modified")),
+        updated_at=updated,
         authors=names,
         tags=tags,
         image=_absolute(image, base),
@@ -208,7 +235,7 @@ def _parse_json_feed(body: bytes, feed_url: str, fetched_at: datetime) -> Parsed
         version="json1",
         has_channel=True,
     )
-    for item in items:
+    for item in items[:MAX_ENTRIES]:
         entry = _json_item(item, feed_url, fetched_at)
         if entry is not None:
             result.entries.append(entry)
@@ -245,7 +272,7 @@ def _parse_xml_feed(
         parsed.feed.get("sy_updateperiod"), parsed.feed.get("sy_updatefrequency")
     )
     skipped = 0
-    for raw in parsed.entries:
+    for raw in parsed.entries[:MAX_ENTRIES]:
         try:
             entry = _entry(raw, feed_url, fetched_at)
         except (AttributeError, TypeError, ValueError):
@@ -263,6 +290,8 @@ def _parse_xml_feed(
         result.error = "not a feed: no channel and no entries"
     if skipped and not result.warning:
         result.warning = f"{skipped} unreadable entries skipped"
+    if len(parsed.entries) > MAX_ENTRIES:
+        result.warning = f"{len(parsed.entries)} entries: only the first {MAX_ENTRIES} read"
     return result
 
 

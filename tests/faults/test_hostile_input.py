@@ -21,6 +21,7 @@ import pytest
 
 from pipeline.config import EngineSettings
 from pipeline.models import FeedSource
+from pipeline.parse import MAX_TITLE_CHARS
 from pipeline.store import Store, make_client
 from pipeline.urls import canonical_url
 from tests.faults.conftest import stored_documents, stored_urls
@@ -237,26 +238,22 @@ def scripted_html(base: str, sent: Sent) -> Route:
     return Response(_doc(_item(f"{base}/html/1", title=title, body=body)))
 
 
-def _check_quadratic(docs: list[dict]) -> None:
-    # Expansion stays within expat's amplification bound (100x the 120 kB of references).
-    assert all(len(d["body"]) <= 100 * 120_000 for d in docs)
-
-
 def _check_xxe(docs: list[dict]) -> None:
     assert [d["body"] for d in docs] == ["before after"]  # the external entity is dropped
 
 
 def _check_title(docs: list[dict]) -> None:
     (doc,) = docs
-    assert len(doc["title"]) <= MB  # the body cap bounds it; nothing amplifies it
-    assert "too long" in doc["enrichment_error"]  # NER refused it with a recorded reason
+    assert len(doc["title"]) <= MAX_TITLE_CHARS + 1  # cut at a word, with an ellipsis
+    assert doc["title"].startswith("TTTT")
 
 
 def _check_dates(docs: list[dict]) -> None:
     by_url = {d["url"].rsplit("/", 1)[1]: d for d in docs}
-    assert by_url["1"]["published_at"].startswith("0001-01-01")
-    assert by_url["2"]["published_at"].startswith("9999-12-31")
-    assert by_url["3"]["date_missing"] is True  # unparsable: the fetch time stands in
+    # Bogus (year 0001, 9999) and unparsable dates alike: the fetch time stands in.
+    for key in ("1", "2", "3"):
+        assert by_url[key]["date_missing"] is True
+        assert by_url[key]["published_at"][:4] not in ("0001", "9999")
 
 
 def _check_text(docs: list[dict]) -> None:
@@ -272,12 +269,7 @@ def _check_scripted(docs: list[dict]) -> None:
 
 CASES = [
     Case("billion laughs", billion_laughs, error="refused"),
-    Case(
-        "quadratic blowup",
-        quadratic_blowup,
-        stories=lambda b: {f"{b}/quadratic/1"},
-        check=_check_quadratic,
-    ),
+    Case("quadratic blowup", quadratic_blowup, error="refused"),
     Case("external entities", external_entity, stories=lambda b: {f"{b}/xxe/1"}, check=_check_xxe),
     Case("2 GB body", two_gigabytes, error="larger than", max_sent=64 * MB),
     Case("gzip bomb", gzip_bomb, error="larger than", max_sent=16 * MB),

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pipeline.parse import parse_feed
+from pipeline.parse import MAX_ENTRIES, MAX_TITLE_CHARS, parse_feed
 
 FETCHED = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 BASE = "http://127.0.0.1:8000/news/feed.xml"
@@ -147,3 +147,63 @@ def test_entries_keep_the_registered_feed_url_and_links_use_where_the_bytes_came
     (entry,) = parse_feed(body, BASE, FETCHED, base_url=moved).entries
     assert entry.feed_url == BASE
     assert entry.link == "http://127.0.0.2/story"
+
+
+def _rss(items: str, doctype: str = "") -> bytes:
+    return (
+        f'<?xml version="1.0"?>{doctype}<rss version="2.0"><channel><title>t</title>'
+        f"<link>https://example.com/</link>{items}</channel></rss>"
+    ).encode()
+
+
+def _item(n: int, extra: str = "", title: str = "t") -> str:
+    url = f"https://example.com/{n}"
+    return f"<item><title>{title}</title><link>{url}</link><guid>{url}</guid>{extra}</item>"
+
+
+def test_many_references_to_a_small_entity_are_refused():
+    doctype = f'<!DOCTYPE rss [<!ENTITY a "{"A" * 200}">]>'
+    body = _rss(_item(1, f"<description>{'&a;' * 6000}</description>"), doctype)
+    parsed = parse_feed(body, "https://example.com/feed", FETCHED)
+    assert parsed.entries == []
+    assert "expand to more than" in parsed.error
+
+
+def test_a_few_references_to_a_small_entity_are_fine():
+    doctype = '<!DOCTYPE rss [<!ENTITY org "Example News">]>'
+    body = _rss(_item(1, "<description>By &org; staff</description>"), doctype)
+    (entry,) = parse_feed(body, "https://example.com/feed", FETCHED).entries
+    assert entry.summary_html == "By Example News staff"
+
+
+@pytest.mark.parametrize(
+    "date",
+    ["Mon, 01 Jan 0001 00:00:00 GMT", "Fri, 31 Dec 9999 23:59:59 GMT", "Sun, 01 Jan 1950 0:00 GMT"],
+)
+def test_implausible_dates_count_as_missing(date):
+    body = _rss(_item(1, f"<pubDate>{date}</pubDate>"))
+    (entry,) = parse_feed(body, "https://example.com/feed", FETCHED).entries
+    assert entry.date_missing is True
+    assert entry.published_at == FETCHED
+
+
+def test_a_plausible_date_is_kept():
+    body = _rss(_item(1, "<pubDate>Sat, 28 Feb 2026 09:30:00 GMT</pubDate>"))
+    (entry,) = parse_feed(body, "https://example.com/feed", FETCHED).entries
+    assert entry.date_missing is False
+    assert entry.published_at == datetime(2026, 2, 28, 9, 30, tzinfo=UTC)
+
+
+def test_huge_title_is_cut_at_a_word():
+    title = "word " * 100_000
+    (entry,) = parse_feed(_rss(_item(1, title=title)), "https://example.com/f", FETCHED).entries
+    assert len(entry.title) <= MAX_TITLE_CHARS + 1
+    assert entry.title.endswith("word…")
+
+
+def test_entries_beyond_the_cap_are_dropped_with_a_warning():
+    items = "".join(_item(n) for n in range(MAX_ENTRIES + 5))
+    parsed = parse_feed(_rss(items), "https://example.com/feed", FETCHED)
+    assert len(parsed.entries) == MAX_ENTRIES
+    assert parsed.entries[0].guid == "https://example.com/0"
+    assert f"only the first {MAX_ENTRIES}" in parsed.warning
