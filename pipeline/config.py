@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -12,6 +13,33 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 class ConfigError(ValueError):
     """A setting or a feeds file is wrong; the message names where and which field."""
+
+
+_SECRET_VARIABLES = ("ELASTICSEARCH_PASSWORD", "ELASTICSEARCH_API_KEY")
+# Shorter values would blank out ordinary words of the output.
+_MIN_SECRET = 4
+
+
+def secret_values(env: Mapping[str, str]) -> tuple[str, ...]:
+    """Values that must never be shown: the engine password and API key, the password in
+    the engine URL, and the Basic auth header value they travel in. Longest first."""
+    values = {env.get(name) or "" for name in _SECRET_VARIABLES}
+    url = env.get("ELASTICSEARCH_URL") or ""
+    # The URL need not be valid here: everything between "//" and "@" is credentials.
+    if "@" in url:
+        userinfo = url.split("//", 1)[-1].rsplit("@", 1)[0]
+        values |= {userinfo, userinfo.partition(":")[2]}
+    password = env.get("ELASTICSEARCH_PASSWORD")
+    if password:
+        pair = f"{env.get('ELASTICSEARCH_USERNAME') or ''}:{password}"
+        values.add(base64.b64encode(pair.encode()).decode())
+    return tuple(sorted((v for v in values if len(v) >= _MIN_SECRET), key=len, reverse=True))
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return text
 
 
 def _networks(name: str, raw: str) -> tuple[Network, ...]:
@@ -26,7 +54,8 @@ def _networks(name: str, raw: str) -> tuple[Network, ...]:
     return tuple(nets)
 
 
-def _number(env: Mapping[str, str], name: str, default: float) -> float:
+def env_number(env: Mapping[str, str], name: str, default: float) -> float:
+    """A positive number from the environment, or `default` when the variable is unset."""
     raw = env.get(name)
     if raw is None or raw == "":
         return default
@@ -37,6 +66,16 @@ def _number(env: Mapping[str, str], name: str, default: float) -> float:
     if value <= 0:
         raise ConfigError(f"{name}: must be positive, got {raw!r}")
     return value
+
+
+def env_int(env: Mapping[str, str], name: str, default: int) -> int:
+    """A positive whole number from the environment, or `default` when unset."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) <= 0:
+        raise ConfigError(f"{name}: must be a positive whole number, got {raw!r}")
+    return int(raw)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,13 +118,16 @@ class Settings:
             index_prefix=env.get("WIREFEED_INDEX_PREFIX", ""),
         )
         if not engine.url.startswith(("http://", "https://")):
-            raise ConfigError(f"ELASTICSEARCH_URL: must be an http(s) URL, got {engine.url!r}")
+            shown = redact(engine.url, secret_values(env))
+            raise ConfigError(f"ELASTICSEARCH_URL: must be an http(s) URL, got {shown!r}")
         defaults = FetchSettings()
         fetch = FetchSettings(
             user_agent=env.get("WIREFEED_USER_AGENT") or defaults.user_agent,
-            connect_timeout=_number(env, "WIREFEED_CONNECT_TIMEOUT", defaults.connect_timeout),
-            total_timeout=_number(env, "WIREFEED_TOTAL_TIMEOUT", defaults.total_timeout),
-            max_body_bytes=int(_number(env, "WIREFEED_MAX_BODY_BYTES", defaults.max_body_bytes)),
+            connect_timeout=env_number(env, "WIREFEED_CONNECT_TIMEOUT", defaults.connect_timeout),
+            total_timeout=env_number(env, "WIREFEED_TOTAL_TIMEOUT", defaults.total_timeout),
+            max_body_bytes=int(env_number(env, "WIREFEED_MAX_BODY_BYTES", defaults.max_body_bytes)),
+            per_host_limit=int(env_number(env, "WIREFEED_PER_HOST_LIMIT", defaults.per_host_limit)),
+            global_limit=int(env_number(env, "WIREFEED_GLOBAL_LIMIT", defaults.global_limit)),
             allow_networks=_networks(
                 "WIREFEED_ALLOW_PRIVATE_NETWORKS", env.get("WIREFEED_ALLOW_PRIVATE_NETWORKS", "")
             ),

@@ -15,14 +15,16 @@ import logging
 import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from pipeline.config import ConfigError
+from pipeline.config import ConfigError, env_int
 from pipeline.entity_names import NameTables, RawMention, load_tables, resolve_mentions
 from pipeline.models import Article, Entities, StoryText
+from pipeline.workers import drop_if_broken, pool_for, worker_count
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -77,18 +79,9 @@ class EnrichSettings:
             models=tuple(sorted(models.items())),
             aliases_path=Path(env.get("WIREFEED_ENTITY_ALIASES") or DEFAULT_ALIASES),
             places_path=Path(env.get("WIREFEED_PLACES") or DEFAULT_PLACES),
-            max_chars=_positive_int(env, "WIREFEED_NER_MAX_CHARS", DEFAULT_MAX_CHARS),
-            batch_size=_positive_int(env, "WIREFEED_NER_BATCH_SIZE", DEFAULT_BATCH_SIZE),
+            max_chars=env_int(env, "WIREFEED_NER_MAX_CHARS", DEFAULT_MAX_CHARS),
+            batch_size=env_int(env, "WIREFEED_NER_BATCH_SIZE", DEFAULT_BATCH_SIZE),
         )
-
-
-def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name)
-    if not raw:
-        return default
-    if not raw.isdigit() or int(raw) <= 0:
-        raise ConfigError(f"{name}: must be a positive integer, got {raw!r}")
-    return int(raw)
 
 
 # -- models --------------------------------------------------------------------------
@@ -353,9 +346,31 @@ def _reenrich_batch(
     summary.without_entities += sum(1 for entities in found if entities.error)
 
 
+def _enrich_in_worker(settings: EnrichSettings, texts: list[StoryText]) -> list[Entities]:
+    """Runs in a worker process: its enricher (model loaded once per process) on a chunk."""
+    return enricher_for(settings).enrich(texts)
+
+
+def _enrich_parallel(enricher: Enricher, texts: list[StoryText]) -> list[Entities]:
+    """Chunks of the batch on the worker pool when the batch is big enough, else in-process.
+    Every worker gets a few chunks, so one slow chunk does not leave the other core idle."""
+    pool = pool_for(len(texts))
+    if pool is None:
+        return enricher.enrich(texts)
+    size = max(1, min(enricher.settings.batch_size, -(-len(texts) // (3 * worker_count()))))
+    chunks = [texts[i : i + size] for i in range(0, len(texts), size)]
+    try:
+        found = pool.map(_enrich_in_worker, [enricher.settings] * len(chunks), chunks)
+        return [e for chunk in found for e in chunk]
+    except BrokenProcessPool:
+        log.exception("NER worker died; enriching this batch in-process")
+        drop_if_broken(pool)
+        return enricher.enrich(texts)
+
+
 def enrich_articles(articles: Sequence[Article], enricher: Enricher | None = None) -> list[Article]:
     """The articles with their entities set (new stories: copies take their story's)."""
     enricher = enricher or default_enricher()
     texts = [StoryText(a.url, a.title, a.body, a.language) for a in articles]
-    found = enricher.enrich(texts)
+    found = _enrich_parallel(enricher, texts)
     return [dataclasses.replace(a, entities=e) for a, e in zip(articles, found, strict=True)]

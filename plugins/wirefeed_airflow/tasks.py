@@ -14,7 +14,7 @@ from pathlib import Path
 
 from airflow.sdk.configuration import conf
 
-from pipeline.config import ConfigError, Settings
+from pipeline.config import ConfigError, Settings, env_int, env_number
 from pipeline.enrich import default_enricher, reenrich
 from pipeline.feedsync import plan_sync
 from pipeline.health import HealthPolicy, assess_all, counts
@@ -61,28 +61,6 @@ def registered_feeds(store: Store) -> list[FeedSource]:
     return merge_feeds(registry_sources(), stored)
 
 
-def _positive_int(name: str, default: int) -> int:
-    raw = os.environ.get(name) or str(default)
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name}: {raw!r} is not a whole number") from None
-    if value < 1:
-        raise ConfigError(f"{name}: must be at least 1, got {raw!r}")
-    return value
-
-
-def _days(name: str, default: float) -> float:
-    raw = os.environ.get(name) or str(default)
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name}: {raw!r} is not a number of days") from None
-    if value <= 0:
-        raise ConfigError(f"{name}: must be positive, got {raw!r}")
-    return value
-
-
 def store_from_hook(conn_id: str) -> Store:
     hook = WirefeedElasticsearchHook(conn_id)
     return Store(hook.get_conn(), hook.index_prefix)
@@ -105,7 +83,7 @@ def plan_batches(conn_id: str) -> list[list[str]]:
     # The poller's own rule: enabled in the file, next poll reached, not gone (HTTP 410).
     due = due_feeds(feeds, store.feed_states(f.url for f in feeds), datetime.now(UTC))
     limit = conf.getint("core", "max_map_length")
-    size = _positive_int("WIREFEED_BATCH_SIZE", DEFAULT_BATCH_SIZE)
+    size = env_int(os.environ, "WIREFEED_BATCH_SIZE", DEFAULT_BATCH_SIZE)
     planned = batches([f.url for f in due], size, limit)
     log.info(
         "%d feeds registered, %d due, in %d batches (map limit %d)",
@@ -217,8 +195,8 @@ def feed_health(conn_id: str) -> dict[str, int]:
     now = datetime.now(UTC)
     defaults = HealthPolicy()
     policy = HealthPolicy(
-        failing_days=_days("WIREFEED_HEALTH_FAILING_DAYS", defaults.failing_days),
-        silent_days=_days("WIREFEED_HEALTH_SILENT_DAYS", defaults.silent_days),
+        failing_days=env_number(os.environ, "WIREFEED_HEALTH_FAILING_DAYS", defaults.failing_days),
+        silent_days=env_number(os.environ, "WIREFEED_HEALTH_SILENT_DAYS", defaults.silent_days),
     )
     states = store.all_feed_states()
     start_of_day = now.replace(hour=0, minute=0, second=0, microsecond=0)

@@ -21,15 +21,6 @@ def test_batches_grow_so_the_mapped_tasks_never_exceed_the_map_limit():
     assert [u for batch in planned for u in batch] == urls
 
 
-def test_batch_size_setting_is_validated(monkeypatch):
-    monkeypatch.setenv("WIREFEED_BATCH_SIZE", "0")
-    with pytest.raises(ConfigError, match="WIREFEED_BATCH_SIZE"):
-        tasks._positive_int("WIREFEED_BATCH_SIZE", 50)
-    monkeypatch.setenv("WIREFEED_BATCH_SIZE", "many")
-    with pytest.raises(ConfigError, match="whole number"):
-        tasks._positive_int("WIREFEED_BATCH_SIZE", 50)
-
-
 def test_summary_adds_batches_and_always_names_the_core_counters(caplog):
     caplog.set_level("INFO", logger=tasks.log.name)
     total = tasks.summarize(
