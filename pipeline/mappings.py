@@ -45,6 +45,10 @@ ARTICLES_MAPPING: dict[str, Any] = {
                 "title": {"type": "text", "analyzer": "english"},
                 "published_at": _DATE,
                 "first_seen": _DATE,
+                # Normalised word count and body hash: how the story picks its best copy.
+                "words": {"type": "integer"},
+                "body_hash": _KEYWORD,
+                "date_missing": {"type": "boolean"},
             }
         },
         "entities": {
@@ -88,12 +92,40 @@ FEEDS_MAPPING: dict[str, Any] = {
         },
         "entries_seen": {"type": "long"},
         "moved_to": _KEYWORD,
+        "http_status": {"type": "integer"},
+        "poll_interval": {"type": "integer"},
+        "last_success": _DATE,
     },
 }
 
 DEDUP_KEYS_MAPPING: dict[str, Any] = {
     "dynamic": "strict",
-    "properties": {"story_id": _KEYWORD, "kind": _KEYWORD, "created_at": _DATE},
+    "properties": {
+        "story_id": _KEYWORD,
+        "kind": _KEYWORD,
+        "created_at": _DATE,
+        # On a story's `sig:` document only: what a racing worker compares against.
+        "signature": {"type": "binary"},
+        "body_hash": {"type": "keyword", "index": False},
+        "words": {"type": "integer", "index": False},
+    },
+}
+
+# Documents a bulk write had refused by the mapping: kept with the engine's error, never
+# silently dropped, so they can be fixed and replayed.
+DEAD_LETTERS_MAPPING: dict[str, Any] = {
+    "dynamic": "strict",
+    "properties": {
+        "index": _KEYWORD,
+        "doc_id": _KEYWORD,
+        "url": _KEYWORD,
+        "status": {"type": "integer"},
+        "error_type": _KEYWORD,
+        "error": {"type": "text"},
+        # The refused document as JSON, stored only: it failed a mapping once already.
+        "document": {"type": "text", "index": False},
+        "failed_at": _DATE,
+    },
 }
 
 # One replica as soon as a second node exists; a single node stays green.

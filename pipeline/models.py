@@ -56,6 +56,47 @@ class Article:
     authors: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     image: str | None = None
+    entities: Entities | None = None  # set by enrichment for new stories
+    # Where `body` came from: "feed" (the entry's own HTML) or "page" (the fetched article).
+    body_source: str = "feed"
+    # Why the article page's text was not used or may be incomplete (robots, fetch, extract).
+    text_note: str | None = None
+
+
+EntityType = Literal["person", "organization", "location", "misc"]
+ENTITY_TYPES: tuple[EntityType, ...] = ("person", "organization", "location", "misc")
+
+
+@dataclass(frozen=True, slots=True)
+class EntityMention:
+    """One entity of a story under its canonical name, with how often the story names it."""
+
+    name: str
+    type: EntityType
+    mentions: int
+    in_title: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Entities:
+    """A story's enrichment: its entities, or no entities and the reason why."""
+
+    version: str
+    mentions: tuple[EntityMention, ...] = ()
+    error: str | None = None
+
+    def names(self, entity_type: EntityType) -> list[str]:
+        return [m.name for m in self.mentions if m.type == entity_type]
+
+
+@dataclass(frozen=True, slots=True)
+class StoryText:
+    """What enrichment reads of a story: enough to re-enrich a stored one without re-fetch."""
+
+    id: str
+    title: str
+    body: str
+    language: str | None = None
 
 
 @dataclass(slots=True)
@@ -79,6 +120,7 @@ class FeedOutcome:
     entries_seen: int = 0
     stories_new: int = 0
     error: str | None = None
+    copies_new: int = 0  # copies added to stories that already existed
 
 
 @dataclass(slots=True)
@@ -88,6 +130,8 @@ class RunSummary:
     entries_seen: int = 0
     stories_new: int = 0
     outcomes: list[FeedOutcome] = field(default_factory=list)
+    copies_new: int = 0
+    entities: int = 0  # entities tagged on the new stories of the cycle
 
     def add(self, outcome: FeedOutcome) -> None:
         self.outcomes.append(outcome)
@@ -95,10 +139,12 @@ class RunSummary:
         self.feeds_failed += 0 if outcome.ok else 1
         self.entries_seen += outcome.entries_seen
         self.stories_new += outcome.stories_new
+        self.copies_new += outcome.copies_new
 
     def merge(self, other: RunSummary) -> None:
         for outcome in other.outcomes:
             self.add(outcome)
+        self.entities += other.entities
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -106,6 +152,8 @@ class RunSummary:
             "feeds_failed": self.feeds_failed,
             "entries_seen": self.entries_seen,
             "stories_new": self.stories_new,
+            "copies_new": self.copies_new,
+            "entities": self.entities,
             "failures": [
                 {"url": o.url, "status": o.status, "error": o.error}
                 for o in self.outcomes
@@ -132,3 +180,7 @@ class FeedState:
     last_error: str | None = None
     entries_seen: int = 0
     moved_to: str | None = None
+    http_status: int | None = None
+    # Seconds between polls the adaptive schedule last chose; kept across 304s.
+    poll_interval: int | None = None
+    last_success: datetime | None = None

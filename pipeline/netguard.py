@@ -43,7 +43,8 @@ class BlockedAddress(Exception):
 
 def parse_ip_literal(host: str) -> IPAddress | None:
     """An IP address written in any form a resolver would accept (decimal, octal, hex)."""
-    host = host.strip("[]")
+    # A trailing dot ("127.0.0.1.") is the same address to a resolver.
+    host = host.strip("[]").rstrip(".")
     try:
         return ipaddress.ip_address(host)
     except ValueError:

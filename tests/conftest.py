@@ -74,6 +74,7 @@ def store(engine_settings: EngineSettings) -> Iterator[Store]:
     names = list(client.indices.get(index=f"{engine_settings.index_prefix}*"))
     if names:
         client.indices.delete(index=names)
+    store.drop_templates()
     client.close()
 
 
