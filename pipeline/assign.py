@@ -248,6 +248,8 @@ def write_assignment(
                 (url_key(m.article.url), story_id, "url"),
                 (guid_key(m.article.feed_url, m.article.guid), story_id, "guid"),
             ]
+            if m.article.page_url:
+                markers.append((url_key(m.article.page_url), story_id, "url"))
             if m.fingerprint.body_hash:
                 markers.append((body_key(m.fingerprint.body_hash), story_id, "body"))
     store.claim(markers)

@@ -49,6 +49,8 @@ ARTICLES_MAPPING: dict[str, Any] = {
                 "words": {"type": "integer"},
                 "body_hash": _KEYWORD,
                 "date_missing": {"type": "boolean"},
+                # The page's own rel=canonical when it differs from the feed's link.
+                "page_url": _KEYWORD,
             }
         },
         "entities": {

@@ -61,6 +61,9 @@ class Article:
     body_source: str = "feed"
     # Why the article page's text was not used or may be incomplete (robots, fetch, extract).
     text_note: str | None = None
+    # The page's own rel=canonical (same site) where it differs from `url`; `url` stays the
+    # copy's identity, the one exact dedup already claimed.
+    page_url: str | None = None
 
 
 EntityType = Literal["person", "organization", "location", "misc"]

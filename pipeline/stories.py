@@ -9,8 +9,9 @@ feed, guid, title, published time, first seen) and shows one copy's text:
   the order copies arrive in;
 - `published_at` is the earliest dated copy's time: when the story first appeared;
 - `first_seen` / `last_seen` are the earliest and latest time a copy was first seen;
-- `urls` and `sources` list every copy's URL and each distinct outlet once, so a search
-  for any copy's URL finds the story and outlet facets count outlets, not stories;
+- `urls` and `sources` list every copy's URL (the feed's link and the page's own canonical
+  URL) and each distinct outlet once, so a search for any copy's URL finds the story and
+  outlet facets count outlets, not stories; the story's `url` prefers the canonical one;
 - entities belong to the story: the first enrichment it gets stays, copies never re-run it.
 """
 
@@ -38,6 +39,12 @@ class Copy:
     words: int
     body_hash: str | None = None
     date_missing: bool = False
+    page_url: str | None = None
+
+    @property
+    def shown_url(self) -> str:
+        """The publisher's own canonical URL where the page names one."""
+        return self.page_url or self.url
 
     def to_source(self) -> dict[str, Any]:
         return {
@@ -51,6 +58,7 @@ class Copy:
             "words": self.words,
             "body_hash": self.body_hash,
             "date_missing": self.date_missing,
+            "page_url": self.page_url,
         }
 
     @classmethod
@@ -66,6 +74,7 @@ class Copy:
             words=int(source.get("words") or 0),
             body_hash=source.get("body_hash"),
             date_missing=bool(source.get("date_missing", False)),
+            page_url=source.get("page_url"),
         )
 
     def rank(self) -> tuple[int, datetime, str]:
@@ -89,6 +98,7 @@ def copy_of(article: Article, fingerprint: Fingerprint) -> Copy:
         words=fingerprint.words,
         body_hash=fingerprint.body_hash,
         date_missing=article.date_missing,
+        page_url=article.page_url,
     )
 
 
@@ -97,7 +107,7 @@ def _text_fields(article: Article, fingerprint: Fingerprint) -> dict[str, Any]:
     return {
         "title": article.title,
         "body": article.body,
-        "url": article.url,
+        "url": article.page_url or article.url,
         "source": article.source,
         "feed_url": article.feed_url,
         "guid": article.guid,
@@ -128,7 +138,7 @@ def _summary_fields(copies: list[Copy]) -> dict[str, Any]:
     return {
         "copies": [c.to_source() for c in ordered],
         "copies_count": len(ordered),
-        "urls": sorted({c.url for c in ordered}),
+        "urls": sorted({c.url for c in ordered} | {c.page_url for c in ordered if c.page_url}),
         "sources": sorted({c.source for c in ordered}),
         "published_at": min(c.published_at for c in dated).isoformat(),
         "date_missing": all(c.date_missing for c in ordered),

@@ -307,3 +307,48 @@ def test_merge_page_keeps_a_fuller_feed_text_and_fills_gaps() -> None:
         "A. Writer",
         "B. Writer",
     ]
+
+
+@pytest.mark.engine
+def test_the_pages_canonical_url_finds_the_story_and_dedups_later_links(
+    feed_server, engine_settings, store: Store
+) -> None:
+    canonical = feed_server.url("/city/tram-line-approved-after-debate")
+    feed_server.add(
+        "/c/123",
+        Response(
+            article_page("Tram line approved", OTHER_STORY, canonical=canonical).encode(),
+            content_type=HTML,
+        ),
+    )
+    first = feed_server.add(
+        "/first.xml", Response(_rss(feed_server, [("/c/123", "Tram line approved", "Yes.")]))
+    )
+    # Another feed links straight to the canonical URL of the same page.
+    feed_server.add(
+        "/city/tram-line-approved-after-debate",
+        Response(article_page("Tram line approved", OTHER_STORY).encode(), content_type=HTML),
+    )
+    second = feed_server.add(
+        "/second.xml",
+        Response(
+            _rss(feed_server, [("/city/tram-line-approved-after-debate", "Tram line", "Yes.")])
+        ),
+    )
+    settings = Settings.from_env()
+
+    made = run_cycle([FeedSource(url=first)], store, settings)
+    assert made.stories_new == 1
+    store.refresh()
+    story = store.story_by_url(canonical_url(canonical))
+    assert story is not None
+    assert story.source["url"] == canonical_url(canonical)
+    assert sorted(story.source["urls"]) == sorted(
+        [canonical_url(canonical), canonical_url(feed_server.url("/c/123"))]
+    )
+
+    again = run_cycle([FeedSource(url=second)], store, settings)
+    assert (again.stories_new, again.copies_new) == (0, 0)
+    assert feed_server.hits["/city/tram-line-approved-after-debate"] == 0
+    store.refresh()
+    assert store.count_stories() == 1
