@@ -125,9 +125,9 @@ class Settings:
             user_agent=env.get("WIREFEED_USER_AGENT") or defaults.user_agent,
             connect_timeout=env_number(env, "WIREFEED_CONNECT_TIMEOUT", defaults.connect_timeout),
             total_timeout=env_number(env, "WIREFEED_TOTAL_TIMEOUT", defaults.total_timeout),
-            max_body_bytes=int(env_number(env, "WIREFEED_MAX_BODY_BYTES", defaults.max_body_bytes)),
-            per_host_limit=int(env_number(env, "WIREFEED_PER_HOST_LIMIT", defaults.per_host_limit)),
-            global_limit=int(env_number(env, "WIREFEED_GLOBAL_LIMIT", defaults.global_limit)),
+            max_body_bytes=env_int(env, "WIREFEED_MAX_BODY_BYTES", defaults.max_body_bytes),
+            per_host_limit=env_int(env, "WIREFEED_PER_HOST_LIMIT", defaults.per_host_limit),
+            global_limit=env_int(env, "WIREFEED_GLOBAL_LIMIT", defaults.global_limit),
             allow_networks=_networks(
                 "WIREFEED_ALLOW_PRIVATE_NETWORKS", env.get("WIREFEED_ALLOW_PRIVATE_NETWORKS", "")
             ),

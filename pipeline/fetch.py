@@ -125,9 +125,7 @@ class Fetcher:
         result = FetchResult(url=url, final_url=url)
         started = time.monotonic()
         try:
-            # Waiting for a free slot is not the server's fault: the deadline starts after.
-            async with self._global:
-                await self._follow(result, etag, last_modified, accept)
+            await self._follow(result, etag, last_modified, accept)
         except FetchError as exc:
             result.error, result.error_kind = str(exc), exc.kind
         except BlockedAddress as exc:
@@ -154,7 +152,8 @@ class Fetcher:
     ) -> None:
         assert self._session is not None, "use Fetcher as an async context manager"
         url = result.url
-        # The total deadline covers every hop, counted only while a host slot is held.
+        # The total deadline covers every hop, counted only while slots are held: waiting
+        # for a free slot is not the server's fault.
         remaining = self.settings.total_timeout
         # Only an unbroken chain of permanent redirects moves the feed's stored URL.
         permanent = True
@@ -168,7 +167,9 @@ class Fetcher:
                 headers["If-None-Match"] = etag
             if last_modified:
                 headers["If-Modified-Since"] = last_modified
-            async with self._hosts[parts.hostname.lower()]:
+            # Host slot first: requests queued for one busy host must not sit on global
+            # slots that other hosts could use.
+            async with self._hosts[parts.hostname.lower()], self._global:
                 hop_started = time.monotonic()
                 async with (
                     asyncio.timeout(remaining),

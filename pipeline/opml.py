@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element
 
 from defusedxml import DefusedXmlException
@@ -17,6 +16,7 @@ from defusedxml.ElementTree import ParseError, fromstring
 
 from pipeline.config import ConfigError
 from pipeline.models import FeedSource
+from pipeline.urls import feed_url_problem
 
 
 @dataclass(slots=True)
@@ -38,9 +38,9 @@ def _walk(node: Element, tags: tuple[str, ...], found: OpmlImport, seen: set[str
             child_tags = (*tags, _tag(label)) if _tag(label) else tags
             _walk(outline, child_tags, found, seen)
             continue
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            found.skipped.append(f"{label or url}: {url!r} is not an http(s) URL")
+        problem = feed_url_problem(url)
+        if problem:
+            found.skipped.append(f"{label or url}: {problem}")
         elif url in seen:
             found.skipped.append(f"{label or url}: duplicate feed {url}")
         else:

@@ -193,9 +193,11 @@ async def fetch_batch(
     settings: FetchSettings,
     dns: AbstractResolver | None = None,
 ) -> list[FetchResult]:
-    """Fetch every feed concurrently (bounded per host and globally), conditionally."""
+    """Fetch every feed concurrently (bounded per host and globally), conditionally.
+
+    An unexpected exception in one fetch becomes that feed's error, never the batch's."""
     async with Fetcher(settings, dns=dns) as fetcher:
-        return await asyncio.gather(
+        results = await asyncio.gather(
             *(
                 fetcher.get(
                     fetch_url(f, states.get(f.url)),
@@ -204,8 +206,20 @@ async def fetch_batch(
                     accept=FEED_ACCEPT,
                 )
                 for f in feeds
-            )
+            ),
+            return_exceptions=True,
         )
+    fetched = []
+    for feed, result in zip(feeds, results, strict=True):
+        if isinstance(result, FetchResult):
+            fetched.append(result)
+        elif isinstance(result, Exception):
+            log.error("fetching %s failed unexpectedly: %r", feed.url, result)
+            error = f"{type(result).__name__}: {result}"
+            fetched.append(FetchResult(feed.url, feed.url, error=error, error_kind="error"))
+        else:
+            raise result
+    return fetched
 
 
 def poll_batch(

@@ -37,8 +37,10 @@ def run_cycle(feeds: Sequence[FeedSource], store: Store, settings: Settings) -> 
             found = [a for e in result.entries if (a := article_from_entry(e, now)) is not None]
         except Exception as exc:  # one broken feed must not stop the others
             log.exception("feed %s: entries to articles failed", result.feed.url)
-            result.outcome.ok, result.outcome.status = False, "error"
-            result.outcome.error = f"{type(exc).__name__}: {exc}"
+            error = f"{type(exc).__name__}: {exc}"
+            result.outcome.ok, result.outcome.status, result.outcome.error = False, "error", error
+            result.state.status, result.state.last_error = "error", error
+            result.state.failures += 1
             # Forget the validators so the next poll fetches and retries these entries.
             result.state.etag = result.state.last_modified = result.state.body_hash = None
             found = []

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import yaml
 
 from pipeline.config import ConfigError
 from pipeline.models import FeedSource, FeedState
+from pipeline.urls import feed_url_problem
 
 _FULL_TEXT = ("auto", "always", "never")
 
@@ -26,9 +26,9 @@ def feed_from_mapping(raw: Any, path: Path, index: int) -> FeedSource:
     url = raw.get("url")
     if not url or not isinstance(url, str):
         raise _entry_error(path, index, "url", "missing")
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise _entry_error(path, index, "url", f"{url!r} is not an http(s) URL")
+    problem = feed_url_problem(url.strip())
+    if problem:
+        raise _entry_error(path, index, "url", problem)
     tags = raw.get("tags") or ()
     if isinstance(tags, str):
         tags = (tags,)

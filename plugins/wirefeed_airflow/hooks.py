@@ -35,7 +35,12 @@ class WirefeedElasticsearchHook(BaseHook):
         if "://" in host:  # a full URL typed into the host field
             url = host if conn.port is None else f"{host.rstrip('/')}:{conn.port}"
         else:
-            scheme = (conn.schema or extra.get("scheme") or "http").lower()
+            # A URI connection (https://user:pw@host:port) puts the scheme in conn_type.
+            scheme = (
+                conn.schema
+                or extra.get("scheme")
+                or (conn.conn_type if conn.conn_type in ("http", "https") else "http")
+            ).lower()
             if scheme not in ("http", "https"):
                 scheme = "http"
             url = f"{scheme}://{host}:{conn.port or 9200}"

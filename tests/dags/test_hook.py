@@ -84,3 +84,12 @@ def test_the_client_talks_to_the_real_engine(monkeypatch, engine_url):
     _connection(monkeypatch, "es_real", conn_type="elasticsearch", host=host, port=int(port))
     info = WirefeedElasticsearchHook("es_real").get_conn().info()
     assert info["version"]["number"]
+
+
+def test_a_uri_connection_keeps_its_https_scheme(monkeypatch):
+    monkeypatch.setenv("AIRFLOW_CONN_ES_URI", "https://elastic:pw@es.internal:9243")
+    client = WirefeedElasticsearchHook("es_uri").get_conn()
+    node = _node(client)
+    assert (node.scheme, node.host, node.port) == ("https", "es.internal", 9243)
+    expected = base64.b64encode(b"elastic:pw").decode()
+    assert client._headers["authorization"] == f"Basic {expected}"

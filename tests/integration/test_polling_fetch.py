@@ -16,6 +16,8 @@ from aiohttp.abc import AbstractResolver
 
 from pipeline.config import FetchSettings, Settings
 from pipeline.fetch import Fetcher, FetchResult
+from pipeline.models import FeedSource
+from pipeline.poll import fetch_batch
 from tests.support.feedserver import Response
 
 FEED = b'<rss version="2.0"><channel><title>t</title></channel></rss>'
@@ -224,3 +226,23 @@ def test_per_host_concurrency_limit(feed_server):
 def test_global_concurrency_limit(feed_server):
     paths = [f"/feed{i}.xml" for i in range(8)]
     assert _concurrency(feed_server, settings(per_host_limit=10, global_limit=3), paths) == 3
+
+
+class ExplodingDNS(AbstractResolver):
+    """DNS whose failure is no network error at all: a bug, as far as the fetcher knows."""
+
+    async def resolve(self, host, port=0, family=socket.AF_INET):
+        raise RuntimeError(f"resolver bug for {host}")
+
+    async def close(self) -> None:
+        pass
+
+
+def test_an_unexpected_error_in_one_fetch_fails_only_that_feed(feed_server):
+    good = feed_server.add("/good.xml", Response(b"<rss/>"))
+    bad = f"http://localhost:{feed_server.port}/bad.xml"
+    feeds = [FeedSource(url=good), FeedSource(url=bad)]
+    results = asyncio.run(fetch_batch(feeds, {}, settings(), ExplodingDNS()))
+    assert [r.status for r in results] == [200, None]
+    assert results[1].error_kind == "error"
+    assert "resolver bug for localhost" in results[1].error

@@ -16,6 +16,7 @@ NO_ENGINE = {"ELASTICSEARCH_URL": "http://127.0.0.1:9"}
         ("- name: no url here\n", "feed #1: field 'url': missing"),
         ("- url: ftp://example.com/feed.xml\n", "feed #1: field 'url'"),
         ("- url: file:///etc/passwd\n", "not an http(s) URL"),
+        ("- url: https://user:hunter2@example.com/feed.xml\n", "credentials in the URL"),
         (
             "- url: https://example.com/a.xml\n"
             "- url: https://example.com/b.xml\n  full_text: sometimes\n",
