@@ -29,6 +29,30 @@ os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
 sys.path.insert(0, str(ROOT / "plugins"))
 
+import ipaddress  # noqa: E402
+
+
+def _refuse_off_loopback(event: str, args: tuple) -> None:
+    """Last line of defence: no test process may connect anywhere but loopback, even if
+    the fetcher's own guard regresses. Raising here aborts the connect before it starts."""
+    if event != "socket.connect":
+        return
+    address = args[1]
+    if not isinstance(address, tuple):  # Unix sockets
+        return
+    host = str(address[0]).split("%")[0]
+    if host == "localhost":
+        return
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return
+    except ValueError:
+        pass
+    raise ConnectionRefusedError(f"test tried to connect off loopback: {address!r}")
+
+
+sys.addaudithook(_refuse_off_loopback)
+
 from pipeline.config import EngineSettings  # noqa: E402
 from pipeline.store import Store, make_client  # noqa: E402
 from tests.support.feedserver import FeedServer  # noqa: E402
