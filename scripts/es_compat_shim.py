@@ -1,6 +1,7 @@
 """Loopback header shim between the official Elasticsearch client and the local OpenSearch.
 
-Tests only. The `elasticsearch` 8.x client sends `compatible-with=8` vendor media types,
+For tests and local runs only; production talks to Elasticsearch directly. The
+`elasticsearch` 8.x client sends `compatible-with=8` vendor media types,
 which OpenSearch rejects, and refuses any server that does not answer with
 `X-Elastic-Product: Elasticsearch`. This proxy rewrites exactly those headers and passes
 everything else (method, path, query, body, status, other headers) through unchanged.
