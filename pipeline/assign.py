@@ -92,7 +92,6 @@ class WriteResult:
     """Per article URL: opened a story or was added as a copy. Absent: already recorded."""
 
     outcomes: dict[str, Outcome] = field(default_factory=dict)
-    story_of: dict[str, str] = field(default_factory=dict)
 
     @property
     def stories_new(self) -> int:
@@ -243,7 +242,6 @@ def write_assignment(
     markers = []
     for story_id, members in groups.items():
         for m in members:
-            result.story_of[m.article.url] = story_id
             markers += [
                 (url_key(m.article.url), story_id, "url"),
                 (guid_key(m.article.feed_url, m.article.guid), story_id, "guid"),

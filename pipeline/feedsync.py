@@ -11,10 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from pipeline.models import FeedSource, FeedState
+from pipeline.poll import GONE
 
 # The poller disables a feed the publisher says is gone (HTTP 410); a sync keeps it off
 # until the operator removes the entry or points it elsewhere.
-_GONE_STATUSES = ("gone", "http_410")
 
 
 @dataclass(slots=True)
@@ -37,7 +37,7 @@ class SyncPlan:
 
 
 def _gone(state: FeedState) -> bool:
-    return state.status in _GONE_STATUSES or state.http_status == 410
+    return state.status == GONE or state.http_status == 410
 
 
 def plan_sync(sources: Iterable[FeedSource], states: Iterable[FeedState]) -> SyncPlan:

@@ -18,7 +18,6 @@ FAILING, SILENT, MOVED, DISABLED = "failing", "silent", "moved", "disabled"
 OK, NEW = "ok", "new"
 # The first flag in this order names a feed's health; all flags are kept.
 PRECEDENCE = (DISABLED, MOVED, FAILING, SILENT)
-_MOVED_STATUSES = ("moved", "http_301", "http_308")
 
 _KEYWORD = {"type": "keyword", "ignore_above": 1024}
 _DATE = {"type": "date"}
@@ -82,7 +81,7 @@ def assess(
     flags = []
     if not state.enabled:
         flags.append(DISABLED)
-    if state.moved_to or state.status in _MOVED_STATUSES:
+    if state.moved_to:
         flags.append(MOVED)
     failing_since = None
     if state.failures > 0:

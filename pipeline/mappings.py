@@ -105,7 +105,6 @@ DEDUP_KEYS_MAPPING: dict[str, Any] = {
     "properties": {
         "story_id": _KEYWORD,
         "kind": _KEYWORD,
-        "created_at": _DATE,
         # On a story's `sig:` document only: what a racing worker compares against.
         "signature": {"type": "binary"},
         "body_hash": {"type": "keyword", "index": False},

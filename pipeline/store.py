@@ -490,10 +490,6 @@ class Store:
             first["error"],
         )
 
-    def dead_letter_count(self) -> int:
-        self.client.indices.refresh(index=self.dead_letters)
-        return int(self.client.count(index=self.dead_letters)["count"])
-
     def search(self, query: str, size: int = 10) -> list[SearchHit]:
         response = self.client.search(
             index=self.articles,

@@ -41,11 +41,6 @@ class Copy:
     date_missing: bool = False
     page_url: str | None = None
 
-    @property
-    def shown_url(self) -> str:
-        """The publisher's own canonical URL where the page names one."""
-        return self.page_url or self.url
-
     def to_source(self) -> dict[str, Any]:
         return {
             "url": self.url,

@@ -8,8 +8,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared"
-CORPORA = SHARED / "corpora"
-SAMPLES = SHARED / "samples"
 
 
 def shared_path(*parts: str) -> Path:
