@@ -194,21 +194,25 @@ def test_exclusive_mode_refuses_outside_names_before_dns(feed_server, connects):
     assert connects == ["127.0.0.1"]
 
 
-def _concurrency(feed_server, fetch_settings: FetchSettings, paths: list[str]) -> int:
-    """The most requests the server had in flight at once."""
-    lock = threading.Lock()
+def _concurrency(feed_server, fetch_settings: FetchSettings, paths: list[str], limit: int) -> int:
+    """The most requests the server had in flight at once. Each request is held until
+    `limit` are in flight (so a loaded machine cannot hide a working limit) and a moment
+    longer (so a broken limit shows as more)."""
+    reached = threading.Condition()
     active = {"now": 0, "max": 0}
 
-    def slow(req):
-        with lock:
+    def held(req):
+        with reached:
             active["now"] += 1
             active["max"] = max(active["max"], active["now"])
-        time.sleep(0.15)
-        with lock:
+            reached.notify_all()
+            reached.wait_for(lambda: active["now"] >= limit, timeout=10)
+        time.sleep(0.1)
+        with reached:
             active["now"] -= 1
         return Response(FEED)
 
-    urls = [feed_server.add(path, slow) for path in paths]
+    urls = [feed_server.add(path, held) for path in paths]
 
     async def go() -> list[FetchResult]:
         async with Fetcher(fetch_settings) as fetcher:
@@ -220,12 +224,13 @@ def _concurrency(feed_server, fetch_settings: FetchSettings, paths: list[str]) -
 
 def test_per_host_concurrency_limit(feed_server):
     paths = [f"/feed{i}.xml" for i in range(6)]
-    assert _concurrency(feed_server, settings(), paths) == 2  # the default
+    assert _concurrency(feed_server, settings(), paths, limit=2) == 2  # the default
 
 
 def test_global_concurrency_limit(feed_server):
     paths = [f"/feed{i}.xml" for i in range(8)]
-    assert _concurrency(feed_server, settings(per_host_limit=10, global_limit=3), paths) == 3
+    limits = settings(per_host_limit=10, global_limit=3)
+    assert _concurrency(feed_server, limits, paths, limit=3) == 3
 
 
 class ExplodingDNS(AbstractResolver):

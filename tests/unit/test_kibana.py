@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +78,7 @@ def fields_by_data_view(engine_url) -> dict[str, dict[str, str]]:
     from pipeline.config import EngineSettings
     from pipeline.store import make_client
 
-    prefix = "tkibana-"
+    prefix = f"tkibana{uuid.uuid4().hex[:8]}-"
     client = make_client(EngineSettings(url=engine_url, index_prefix=prefix))
     store = Store(client, prefix)
     store.setup()

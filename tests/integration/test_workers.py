@@ -1,0 +1,99 @@
+"""The worker pool for extraction and NER: same results as in-process work, used only for
+batches big enough to pay for its start, and no worker process left behind.
+
+One pool start (two spawned processes loading the NER model) is shared by the checks that
+need it, to keep the suite fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import psutil
+import pytest
+
+from pipeline import workers
+from pipeline.config import Settings
+from pipeline.enrich import default_enricher, enrich_articles
+from pipeline.fulltext import fill_full_text
+from pipeline.models import Article
+from tests.support.feedserver import FeedServer, Response
+from tests.support.pages import article_page
+
+STORIES = [
+    [
+        f"Angela Merkel met Emmanuel Macron in Paris on day {n} to discuss the budget of "
+        f"the European Union, officials in Berlin said.",
+        f"The talks at the Elysee Palace lasted {n + 2} hours, and Deutsche Bank analysts "
+        "expect a deal before the summit in Brussels next month.",
+        "Both leaders said the agreement would be signed by the finance ministers.",
+    ]
+    for n in range(4)
+]
+
+
+@pytest.fixture()
+def pool_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("WIREFEED_WORKERS", "2")
+    monkeypatch.setenv("WIREFEED_POOL_MIN", "3")
+    workers.shutdown()
+    yield
+    workers.shutdown()
+
+
+def _article(url: str, body: str, feed_url: str = "http://127.0.0.1/feed") -> Article:
+    now = datetime(2024, 6, 17, 5, 0, tzinfo=UTC)
+    return Article(
+        url=url,
+        source="example",
+        feed_url=feed_url,
+        guid=url,
+        title="Merkel and Macron meet",
+        body=body,
+        published_at=now,
+        fetched_at=now,
+        language="en",
+    )
+
+
+def test_small_batches_stay_in_process(pool_env: None) -> None:
+    assert workers.pool_for(2) is None
+    articles = [_article(f"http://127.0.0.1/{n}", "\n\n".join(STORIES[n])) for n in range(2)]
+    enriched = enrich_articles(articles)
+    assert all(a.entities and a.entities.mentions for a in enriched)
+    assert workers.worker_pids() == []
+
+
+def test_pool_gives_in_process_results_and_leaves_no_process(
+    pool_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = FeedServer()
+    server.start()
+    try:
+        for n, paragraphs in enumerate(STORIES):
+            page = article_page(f"Story {n}", paragraphs).encode()
+            server.routes[f"/story/{n}"] = Response(page, content_type="text/html; charset=utf-8")
+        teasers = [_article(server.url(f"/story/{n}"), "teaser") for n in range(len(STORIES))]
+        fetch = Settings.from_env().fetch  # loopback only, as the whole test session
+        pooled = fill_full_text(teasers, {}, fetch)
+        pids = workers.worker_pids()
+        assert len(pids) == 2
+        enriched_pooled = enrich_articles(pooled)
+        assert workers.worker_pids() == pids  # the same workers serve later batches
+
+        monkeypatch.setenv("WIREFEED_WORKERS", "0")
+        local = fill_full_text(teasers, {}, fetch)
+        enriched_local = enrich_articles(local)
+    finally:
+        server.stop()
+
+    assert [a.body for a in pooled] == [a.body for a in local]
+    assert [a.body for a in pooled] == ["\n\n".join(p) for p in STORIES]
+    assert [a.entities for a in enriched_pooled] == [a.entities for a in enriched_local]
+    assert enriched_pooled[0].entities is not None
+    assert enriched_pooled[0].entities.version == default_enricher().version
+
+    workers.shutdown()
+    assert workers.worker_pids() == []
+    assert not any(psutil.pid_exists(pid) and psutil.Process(pid).is_running() for pid in pids)
