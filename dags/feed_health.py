@@ -9,7 +9,6 @@ Thresholds: `WIREFEED_HEALTH_FAILING_DAYS` (default 2), `WIREFEED_HEALTH_SILENT_
 from __future__ import annotations
 
 from airflow.sdk import dag, task
-from wirefeed_airflow import tasks
 from wirefeed_airflow.defaults import CONN_ID, DEFAULT_ARGS, START_DATE
 
 
@@ -26,6 +25,9 @@ from wirefeed_airflow.defaults import CONN_ID, DEFAULT_ARGS, START_DATE
 def feed_health() -> None:
     @task
     def check() -> dict[str, int]:
+        # Imported when the task runs: parsing this file must stay cheap.
+        from wirefeed_airflow import tasks
+
         return tasks.feed_health(CONN_ID)
 
     check()

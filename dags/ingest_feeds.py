@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 
 from airflow.sdk import TriggerRule, dag, task
-from wirefeed_airflow import tasks
 from wirefeed_airflow.defaults import CONN_ID, DEFAULT_ARGS, START_DATE
 
 
@@ -27,15 +26,22 @@ from wirefeed_airflow.defaults import CONN_ID, DEFAULT_ARGS, START_DATE
 def ingest_feeds() -> None:
     @task
     def plan() -> list[list[str]]:
+        # Imported when the task runs: parsing this file must stay cheap.
+        from wirefeed_airflow import tasks
+
         return tasks.plan_batches(CONN_ID)
 
     @task
     def ingest(urls: list[str]) -> dict[str, int]:
+        from wirefeed_airflow import tasks
+
         return tasks.ingest_batch(CONN_ID, urls)
 
     # Also after a run with nothing due (the mapped task is skipped); not after a failure.
     @task(trigger_rule=TriggerRule.NONE_FAILED)
     def summarize(results: list[dict[str, int]]) -> dict[str, int]:
+        from wirefeed_airflow import tasks
+
         return tasks.summarize(results)
 
     summarize(ingest.expand(urls=plan()))

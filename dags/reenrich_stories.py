@@ -7,7 +7,6 @@ or the entity alias table. `scope=outdated` redoes stories enriched under anothe
 from __future__ import annotations
 
 from airflow.sdk import Param, dag, task
-from wirefeed_airflow import tasks
 from wirefeed_airflow.defaults import CONN_ID, DEFAULT_ARGS, START_DATE
 
 
@@ -34,6 +33,9 @@ from wirefeed_airflow.defaults import CONN_ID, DEFAULT_ARGS, START_DATE
 def reenrich_stories() -> None:
     @task
     def reenrich(params: dict | None = None) -> dict:
+        # Imported when the task runs: parsing this file must stay cheap.
+        from wirefeed_airflow import tasks
+
         return tasks.reenrich_stories(CONN_ID, params["scope"] == "all", int(params["batch_size"]))
 
     reenrich()

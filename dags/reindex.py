@@ -9,7 +9,6 @@ checks passed. Manual only.
 from __future__ import annotations
 
 from airflow.sdk import Param, dag, task
-from wirefeed_airflow import tasks
 from wirefeed_airflow.defaults import CONN_ID, DEFAULT_ARGS, START_DATE
 
 
@@ -36,14 +35,21 @@ from wirefeed_airflow.defaults import CONN_ID, DEFAULT_ARGS, START_DATE
 def reindex() -> None:
     @task
     def copy(params: dict | None = None) -> dict:
+        # Imported when the task runs: parsing this file must stay cheap.
+        from wirefeed_airflow import tasks
+
         return tasks.reindex_copy(CONN_ID, params["index"])
 
     @task
     def swap(plan: dict) -> dict:
+        from wirefeed_airflow import tasks
+
         return tasks.reindex_swap(CONN_ID, plan)
 
     @task
     def retire(result: dict, params: dict | None = None) -> str:
+        from wirefeed_airflow import tasks
+
         return tasks.reindex_retire(CONN_ID, result, bool(params["delete_old"]))
 
     retire(swap(copy()))

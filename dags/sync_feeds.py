@@ -7,7 +7,6 @@ Runs hourly and on demand; the file is `WIREFEED_FEEDS_FILE` (default `feeds.yam
 from __future__ import annotations
 
 from airflow.sdk import dag, task
-from wirefeed_airflow import tasks
 from wirefeed_airflow.defaults import CONN_ID, DEFAULT_ARGS, START_DATE
 
 
@@ -24,6 +23,9 @@ from wirefeed_airflow.defaults import CONN_ID, DEFAULT_ARGS, START_DATE
 def sync_feeds() -> None:
     @task
     def sync() -> dict[str, int]:
+        # Imported when the task runs: parsing this file must stay cheap.
+        from wirefeed_airflow import tasks
+
         return tasks.sync_feeds(CONN_ID)
 
     sync()
