@@ -21,7 +21,7 @@ from typing import TextIO
 from pipeline.config import ConfigError, Settings, redact, secret_values
 from pipeline.models import FeedState, StoryText
 from pipeline.opml import load_opml
-from pipeline.sources import dump_feeds, feed_from_state, load_feeds, merge_feeds
+from pipeline.sources import dump_feeds, load_feeds, merge_feeds, with_registered
 from pipeline.store import Store
 from pipeline.urls import canonical_url
 
@@ -49,7 +49,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     store.setup()
     if feeds is None:
         # Feeds registered in the index (`feeds import --register`) stand in for a file.
-        feeds = [feed_from_state(s) for s in store.all_feed_states()]
+        feeds = with_registered([], store.all_feed_states())
     summary = run_cycle(feeds, store, settings)
     if args.json:
         _print_json(summary.as_dict())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +11,10 @@ import yaml
 
 from pipeline.config import ConfigError
 from pipeline.models import FeedSource, FeedState
+from pipeline.opml import load_opml
 from pipeline.urls import feed_url_problem
+
+log = logging.getLogger(__name__)
 
 _FULL_TEXT = ("auto", "always", "never")
 
@@ -120,3 +125,20 @@ def dump_feeds(feeds: list[FeedSource]) -> str:
 def feed_from_state(state: FeedState) -> FeedSource:
     """A feed registered straight into the index (OPML --register), as a registry entry."""
     return FeedSource(url=state.url, name=state.name, tags=tuple(state.tags), enabled=state.enabled)
+
+
+def load_registry(feeds_file: Path, opml_files: Sequence[Path] = ()) -> list[FeedSource]:
+    """The feeds file, then the feeds of the OPML files not already in it."""
+    feeds = load_feeds(feeds_file)
+    for path in opml_files:
+        found = load_opml(path)
+        for problem in found.skipped:
+            log.warning("%s: skipped %s", path, problem)
+        feeds = merge_feeds(feeds, found.feeds)
+    return feeds
+
+
+def with_registered(feeds: list[FeedSource], states: Iterable[FeedState]) -> list[FeedSource]:
+    """`feeds`, plus the feeds registered straight into the index (`wirefeed feeds import
+    --register`) and enabled there."""
+    return merge_feeds(feeds, [feed_from_state(s) for s in states if s.enabled])

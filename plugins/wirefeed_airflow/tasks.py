@@ -19,10 +19,9 @@ from pipeline.enrich import default_enricher, reenrich
 from pipeline.feedsync import plan_sync
 from pipeline.health import HealthPolicy, assess_all, counts
 from pipeline.models import FeedSource
-from pipeline.opml import load_opml
 from pipeline.poll import due_feeds
 from pipeline.run import run_cycle
-from pipeline.sources import feed_from_state, load_feeds, merge_feeds
+from pipeline.sources import load_registry, with_registered
 from pipeline.store import Store, StoreError
 from wirefeed_airflow.hooks import WirefeedElasticsearchHook
 
@@ -44,21 +43,12 @@ def opml_files() -> list[Path]:
 
 
 def registry_sources() -> list[FeedSource]:
-    """The feeds file, then the feeds of the OPML files not already in it."""
-    feeds = load_feeds(feeds_file())
-    for path in opml_files():
-        found = load_opml(path)
-        for problem in found.skipped:
-            log.warning("%s: skipped %s", path, problem)
-        feeds = merge_feeds(feeds, found.feeds)
-    return feeds
+    return load_registry(feeds_file(), opml_files())
 
 
 def registered_feeds(store: Store) -> list[FeedSource]:
-    """What ingest polls: the file and OPML feeds, plus feeds registered straight into the
-    index (`wirefeed feeds import --register`) that are enabled there."""
-    stored = [feed_from_state(s) for s in store.all_feed_states() if s.enabled]
-    return merge_feeds(registry_sources(), stored)
+    """What ingest polls: the file and OPML feeds, plus those registered in the index."""
+    return with_registered(registry_sources(), store.all_feed_states())
 
 
 def store_from_hook(conn_id: str) -> Store:
