@@ -87,6 +87,8 @@ class EngineSettings:
     username: str | None = None
     password: str | None = field(default=None, repr=False)
     index_prefix: str = ""
+    ca_certs: str | None = None
+    verify_certs: bool = True
 
 
 @dataclass(frozen=True, slots=True)

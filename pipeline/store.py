@@ -50,6 +50,10 @@ def make_client(engine: EngineSettings) -> Elasticsearch:
         kwargs["api_key"] = engine.api_key
     elif engine.username:
         kwargs["basic_auth"] = (engine.username, engine.password or "")
+    if engine.ca_certs:
+        kwargs["ca_certs"] = engine.ca_certs
+    if not engine.verify_certs:
+        kwargs["verify_certs"] = False
     return Elasticsearch(engine.url, **kwargs)
 
 

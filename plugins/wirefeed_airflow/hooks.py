@@ -7,6 +7,9 @@ from typing import Any
 from airflow.sdk import BaseHook
 from elasticsearch import Elasticsearch
 
+from pipeline.config import EngineSettings
+from pipeline.store import make_client
+
 
 def _truthy(value: Any) -> bool:
     return str(value).strip().lower() not in ("false", "0", "no", "off")
@@ -25,12 +28,17 @@ class WirefeedElasticsearchHook(BaseHook):
         super().__init__()
         self.elasticsearch_conn_id = elasticsearch_conn_id
         self._client: Elasticsearch | None = None
-        self._extra: dict[str, Any] | None = None
+        self._settings: EngineSettings | None = None
 
-    def _connection_kwargs(self) -> tuple[str, dict[str, Any]]:
+    def engine_settings(self) -> EngineSettings:
+        """The connection as pipeline settings, looked up on first use."""
+        if self._settings is None:
+            self._settings = self._read_connection()
+        return self._settings
+
+    def _read_connection(self) -> EngineSettings:
         conn = self.get_connection(self.elasticsearch_conn_id)
         extra = conn.extra_dejson
-        self._extra = extra
         host = conn.host or "localhost"
         if "://" in host:  # a full URL typed into the host field
             url = host if conn.port is None else f"{host.rstrip('/')}:{conn.port}"
@@ -44,26 +52,22 @@ class WirefeedElasticsearchHook(BaseHook):
             if scheme not in ("http", "https"):
                 scheme = "http"
             url = f"{scheme}://{host}:{conn.port or 9200}"
-        kwargs: dict[str, Any] = {"request_timeout": 60, "retry_on_timeout": True}
-        if extra.get("api_key"):
-            kwargs["api_key"] = extra["api_key"]
-        elif conn.login:
-            kwargs["basic_auth"] = (conn.login, conn.password or "")
-        if extra.get("ca_certs"):
-            kwargs["ca_certs"] = extra["ca_certs"]
-        if "verify_certs" in extra:
-            kwargs["verify_certs"] = _truthy(extra["verify_certs"])
-        return url, kwargs
+        return EngineSettings(
+            url=url,
+            api_key=extra.get("api_key") or None,
+            username=conn.login or None,
+            password=conn.password or None,
+            index_prefix=str(extra.get("index_prefix", "")),
+            ca_certs=extra.get("ca_certs") or None,
+            verify_certs=_truthy(extra.get("verify_certs", True)),
+        )
 
     def get_conn(self) -> Elasticsearch:
         """The client, built on first use: constructing the hook does no I/O."""
         if self._client is None:
-            url, kwargs = self._connection_kwargs()
-            self._client = Elasticsearch(url, **kwargs)
+            self._client = make_client(self.engine_settings())
         return self._client
 
     @property
     def index_prefix(self) -> str:
-        if self._extra is None:
-            self.get_conn()
-        return str((self._extra or {}).get("index_prefix", ""))
+        return self.engine_settings().index_prefix
