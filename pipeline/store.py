@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import time
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 # A bulk answered 429 (engine busy) is retried this often, waiting 0.5 s, 1 s, 2 s, ...
 BULK_RETRIES = 5
 BULK_BACKOFF = 0.5
+REINDEX_POLL_SECONDS = 0.5
 _MAX_ERROR = 2000
 _MAX_DEAD_LETTER = 1_000_000
 
@@ -210,15 +212,16 @@ class Store:
             wait_for_completion=False,
             refresh=True,
         )["task"]
+        # Polled rather than waited on: a server-side wait that runs out is an error on some
+        # versions, and a long copy must never look like a failed one.
         while True:
             with warnings.catch_warnings():
                 # The client flags the tasks API as a preview; reindex has used it for years.
                 warnings.simplefilter("ignore", GeneralAvailabilityWarning)
-                status = self.client.tasks.get(
-                    task_id=task, wait_for_completion=True, timeout="60s"
-                )
+                status = self.client.tasks.get(task_id=task)
             if status.get("completed"):
                 break
+            time.sleep(REINDEX_POLL_SECONDS)
         response = status.get("response", {})
         failures = [str(f.get("cause", f)) for f in response.get("failures", [])]
         if status.get("error"):
