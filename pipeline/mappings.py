@@ -51,6 +51,9 @@ ARTICLES_MAPPING: dict[str, Any] = {
                 "date_missing": {"type": "boolean"},
                 # The page's own rel=canonical when it differs from the feed's link.
                 "page_url": _KEYWORD,
+                # "feed" or "page", and why the page's text was not used (robots, fetch).
+                "body_source": _KEYWORD,
+                "text_note": _KEYWORD,
             }
         },
         "entities": {

@@ -40,6 +40,9 @@ class Copy:
     body_hash: str | None = None
     date_missing: bool = False
     page_url: str | None = None
+    # Whether the text came from the feed or the article page, and why not the page.
+    body_source: str = "feed"
+    text_note: str | None = None
 
     def to_source(self) -> dict[str, Any]:
         return {
@@ -54,6 +57,8 @@ class Copy:
             "body_hash": self.body_hash,
             "date_missing": self.date_missing,
             "page_url": self.page_url,
+            "body_source": self.body_source,
+            "text_note": self.text_note,
         }
 
     @classmethod
@@ -70,6 +75,8 @@ class Copy:
             body_hash=source.get("body_hash"),
             date_missing=bool(source.get("date_missing", False)),
             page_url=source.get("page_url"),
+            body_source=source.get("body_source") or "feed",
+            text_note=source.get("text_note"),
         )
 
     def rank(self) -> tuple[int, datetime, str]:
@@ -94,6 +101,8 @@ def copy_of(article: Article, fingerprint: Fingerprint) -> Copy:
         body_hash=fingerprint.body_hash,
         date_missing=article.date_missing,
         page_url=article.page_url,
+        body_source=article.body_source,
+        text_note=article.text_note,
     )
 
 

@@ -122,6 +122,10 @@ def test_indexed_body_is_the_pages_main_text(feed_server, engine_settings, store
     # robots.txt forbids /private/: the page is never requested and the teaser stays.
     leak = store.story_by_url(canonical_url(feed_server.url("/private/leak")))
     assert leak is not None and leak.source["body"] == "A memo we may not fetch."
+    (leak_copy,) = leak.source["copies"]
+    assert (leak_copy["body_source"], leak_copy["text_note"]) == ("feed", "robots_disallowed")
+    (putin_copy,) = putin.source["copies"]
+    assert (putin_copy["body_source"], putin_copy["text_note"]) == ("page", None)
     assert feed_server.hits["/private/leak"] == 0
     assert feed_server.hits["/robots.txt"] == 1
     # A word only the full page carries finds the story.
