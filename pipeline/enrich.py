@@ -41,6 +41,9 @@ DEFAULT_ALIASES = DATA / "entity_aliases.yaml"
 DEFAULT_PLACES = DATA / "places.txt"
 DEFAULT_MAX_CHARS = 300_000  # a long read is ~60,000; more is a dump, not an article
 DEFAULT_BATCH_SIZE = 64
+# Characters of text a worker runs NER over at once (about 6 average articles): its peak
+# memory grows with them, its speed does not.
+POOL_CHUNK_CHARS = 30_000
 # Bump when a change to the code of entity_names changes its output: stored stories then
 # count as outdated and `wirefeed reenrich --outdated` redoes them.
 RULES_VERSION = "1"
@@ -351,6 +354,21 @@ def _enrich_in_worker(settings: EnrichSettings, texts: list[StoryText]) -> list[
     return enricher_for(settings).enrich(texts)
 
 
+def _chunks(texts: list[StoryText], size: int, max_chars: int) -> list[list[StoryText]]:
+    """Runs of at most `size` texts and, past the first text, `max_chars` characters: a
+    worker's memory grows with the text it holds at once, and long reads come in runs."""
+    chunks: list[list[StoryText]] = []
+    chars = 0
+    for text in texts:
+        length = len(text.title) + len(text.body)
+        if not chunks or len(chunks[-1]) >= size or chars + length > max_chars:
+            chunks.append([])
+            chars = 0
+        chunks[-1].append(text)
+        chars += length
+    return chunks
+
+
 def _enrich_parallel(enricher: Enricher, texts: list[StoryText]) -> list[Entities]:
     """Chunks of the batch on the worker pool when the batch is big enough, else in-process.
     Every worker gets a few chunks, so one slow chunk does not leave the other core idle."""
@@ -358,7 +376,7 @@ def _enrich_parallel(enricher: Enricher, texts: list[StoryText]) -> list[Entitie
     if pool is None:
         return enricher.enrich(texts)
     size = max(1, min(enricher.settings.batch_size, -(-len(texts) // (3 * worker_count()))))
-    chunks = [texts[i : i + size] for i in range(0, len(texts), size)]
+    chunks = _chunks(texts, size, POOL_CHUNK_CHARS)
     try:
         found = pool.map(_enrich_in_worker, [enricher.settings] * len(chunks), chunks)
         return [e for chunk in found for e in chunk]

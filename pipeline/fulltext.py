@@ -14,6 +14,8 @@ import dataclasses
 import logging
 import time
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Executor
+from concurrent.futures.process import BrokenProcessPool
 from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
 
@@ -21,6 +23,7 @@ from pipeline.config import FetchSettings
 from pipeline.extract import PageText, extract_page
 from pipeline.fetch import Fetcher
 from pipeline.models import Article, FullText
+from pipeline.workers import drop_if_broken, pool_for
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +104,8 @@ def merge_page(article: Article, page: PageText) -> Article:
 
     The page's text wins unless it is empty, partial and shorter than the feed's own, or
     under half the feed's (the extractor then found something other than the story).
-    The URL stays: exact dedup has already claimed it as this copy's key.
+    The URL stays: exact dedup has already claimed it as this copy's key; the page's own
+    canonical URL rides along as `page_url`.
     """
     if not page.text or (page.reason and len(page.text) < len(article.body)):
         return dataclasses.replace(article, text_note=page.reason or "no_main_text")
@@ -122,10 +126,25 @@ def merge_page(article: Article, page: PageText) -> Article:
         language=page.language or article.language,
         body_source="page",
         text_note=page.reason,
+        page_url=page.canonical_url if page.canonical_url != article.url else None,
     )
 
 
-async def _one(article: Article, fetcher: Fetcher, robots: RobotsCache) -> Article:
+async def _extract(body: bytes, url: str, content_type: str, executor: Executor | None) -> PageText:
+    """Extraction is CPU work: in a worker process when given one (the other core), else in
+    a thread; either way the other downloads keep moving meanwhile."""
+    if executor is not None:
+        try:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(executor, extract_page, body, url, content_type)
+        except BrokenProcessPool:
+            log.warning("extraction worker died; extracting %s in-process", url)
+    return await asyncio.to_thread(extract_page, body, url, content_type)
+
+
+async def _one(
+    article: Article, fetcher: Fetcher, robots: RobotsCache, executor: Executor | None
+) -> Article:
     if not await robots.allowed(article.url):
         return dataclasses.replace(article, text_note="robots_disallowed")
     fetched = await fetcher.get(article.url, accept=PAGE_ACCEPT)
@@ -136,8 +155,7 @@ async def _one(article: Article, fetcher: Fetcher, robots: RobotsCache) -> Artic
     content_type = fetched.headers.get("content-type", "")
     if content_type.split(";")[0].strip().lower() not in _HTML_TYPES:
         return dataclasses.replace(article, text_note="not_html")
-    # Extraction is CPU work: a thread keeps the other downloads moving meanwhile.
-    page = await asyncio.to_thread(extract_page, fetched.body, fetched.final_url, content_type)
+    page = await _extract(fetched.body, fetched.final_url, content_type, executor)
     return merge_page(article, page)
 
 
@@ -147,10 +165,12 @@ async def fetch_full_text(
     fetcher: Fetcher,
     robots: RobotsCache | None = None,
     min_chars: int = DEFAULT_MIN_CHARS,
+    executor: Executor | None = None,
 ) -> list[Article]:
     """Articles in the same order, each with its page's text where its feed's mode asks.
 
     `modes` maps a feed URL to its `full_text` setting; a feed not in it counts as `auto`.
+    `executor` (a process pool) extracts the pages; without one, a thread does.
     """
     robots = robots or RobotsCache(fetcher)
 
@@ -158,7 +178,7 @@ async def fetch_full_text(
         if not wants_page(article, modes.get(article.feed_url, "auto"), min_chars):
             return article
         try:
-            return await _one(article, fetcher, robots)
+            return await _one(article, fetcher, robots, executor)
         # One odd page must cost only its own full text, never the batch.
         except Exception as exc:  # noqa: BLE001
             log.exception("full text of %s failed", article.url)
@@ -173,13 +193,20 @@ def fill_full_text(
     settings: FetchSettings,
     min_chars: int = DEFAULT_MIN_CHARS,
 ) -> list[Article]:
-    """Blocking entry point for run_cycle: its own event loop and Fetcher."""
-    if not any(wants_page(a, modes.get(a.feed_url, "auto"), min_chars) for a in articles):
+    """Blocking entry point for run_cycle: its own event loop and Fetcher; the worker pool
+    extracts when enough pages are wanted to pay for it."""
+    wanted = sum(wants_page(a, modes.get(a.feed_url, "auto"), min_chars) for a in articles)
+    if not wanted:
         return list(articles)
+    pool = pool_for(wanted)
 
     async def run() -> list[Article]:
         async with Fetcher(settings) as fetcher:
             robots = RobotsCache(fetcher, rules=_PROCESS_ROBOTS)
-            return await fetch_full_text(articles, modes, fetcher, robots, min_chars)
+            return await fetch_full_text(articles, modes, fetcher, robots, min_chars, pool)
 
-    return asyncio.run(run())
+    try:
+        return asyncio.run(run())
+    finally:
+        if pool is not None:
+            drop_if_broken(pool)

@@ -41,6 +41,9 @@ log = logging.getLogger(__name__)
 # A bulk answered 429 (engine busy) is retried this often, waiting 0.5 s, 1 s, 2 s, ...
 BULK_RETRIES = 5
 BULK_BACKOFF = 0.5
+# A bulk request is cut at this size, whatever its count of documents: stories with many
+# copies or long reads stay far below the engine's request limit (100 MB by default).
+BULK_MAX_BYTES = 10 * 1024 * 1024
 REINDEX_POLL_SECONDS = 0.5
 _MAX_ERROR = 2000
 _MAX_DEAD_LETTER = 1_000_000
@@ -440,6 +443,7 @@ class Store:
             max_retries=BULK_RETRIES,
             initial_backoff=BULK_BACKOFF,
             chunk_size=1000,
+            max_chunk_bytes=BULK_MAX_BYTES,
         ):
             info = next(iter(item.values()))
             if ok:

@@ -1,0 +1,109 @@
+"""Both cores for the CPU stages: one process pool for page extraction and NER.
+
+The GIL keeps threads to one core, and extraction plus NER are most of a cycle's CPU, so
+big batches go to worker processes. A worker imports the pipeline and loads its NER model
+once, as it starts, and keeps it for the life of the pool. The pool starts on the
+first batch big enough to pay for that (a start costs seconds), lives as long as the
+process so later cycles reuse its loaded models, and is shut down at interpreter exit.
+Smaller batches (tests, quiet cycles) run in-process.
+
+    WIREFEED_WORKERS    worker processes (default: the CPU count; 0 or 1: always in-process)
+    WIREFEED_POOL_MIN   smallest batch sent to the pool (default 24 items)
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import multiprocessing
+import os
+import threading
+from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor
+
+from pipeline.config import ConfigError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_POOL_MIN = 24
+
+_lock = threading.Lock()
+_pool: ProcessPoolExecutor | None = None
+
+
+def _count(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit():
+        raise ConfigError(f"{name}: must be a whole number >= 0, got {raw!r}")
+    return int(raw)
+
+
+def worker_count(env: Mapping[str, str] | None = None) -> int:
+    env = os.environ if env is None else env
+    return _count(env, "WIREFEED_WORKERS", os.cpu_count() or 1)
+
+
+def pool_min(env: Mapping[str, str] | None = None) -> int:
+    env = os.environ if env is None else env
+    return _count(env, "WIREFEED_POOL_MIN", DEFAULT_POOL_MIN)
+
+
+def _warm_up() -> None:
+    """In each new worker: import the extractor and load the NER models now, while the
+    parent still fetches pages, rather than on the first job."""
+    try:
+        import pipeline.extract  # noqa: F401
+        from pipeline.enrich import default_enricher, load_ner
+
+        for model in default_enricher().models.values():
+            load_ner(model)
+    # A bad model setting must surface where the job runs, with its own clear error.
+    except Exception:  # noqa: BLE001
+        log.exception("worker warm-up failed")
+
+
+def pool_for(items: int) -> ProcessPoolExecutor | None:
+    """The shared pool when a batch of `items` is worth it, else None (work in-process)."""
+    global _pool
+    workers = worker_count()
+    if workers <= 1 or items < max(pool_min(), 1):
+        return None
+    with _lock:
+        if _pool is None:
+            # spawn, not fork: the parent holds threads (event loops, HTTP pools) that a
+            # forked child would inherit in an undefined state.
+            context = multiprocessing.get_context("spawn")
+            _pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_warm_up)
+            log.info("started %d worker processes for extraction and NER", workers)
+        return _pool
+
+
+def shutdown() -> None:
+    """Stop the workers (waits for them to exit); the next big batch starts a new pool."""
+    global _pool
+    with _lock:
+        pool, _pool = _pool, None
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def drop_if_broken(pool: ProcessPoolExecutor) -> None:
+    """Forget the pool if a worker died in it (killed, out of memory), so that the next
+    big batch starts a fresh one instead of failing on this one for good."""
+    if getattr(pool, "_broken", False):
+        log.warning("a worker process died; the pool is restarted on the next big batch")
+        shutdown()
+
+
+def worker_pids() -> list[int]:
+    """Process ids of the running workers (for memory figures and leak checks)."""
+    with _lock:
+        pool = _pool
+    if pool is None:
+        return []
+    return [p.pid for p in getattr(pool, "_processes", {}).values() if p.pid is not None]
+
+
+atexit.register(shutdown)
