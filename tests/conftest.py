@@ -117,3 +117,14 @@ def airflow_db() -> str:
     if migrate.returncode != 0:
         pytest.fail(f"airflow db migrate failed:\n{migrate.stderr[-3000:]}")
     return os.environ["AIRFLOW_HOME"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_robots_answers() -> Iterator[None]:
+    """robots.txt answers are kept per process for an hour; a later test reusing a loopback
+    port must not inherit an earlier test's answer."""
+    from pipeline import fulltext
+
+    fulltext._PROCESS_ROBOTS.clear()
+    yield
+    fulltext._PROCESS_ROBOTS.clear()
