@@ -33,7 +33,7 @@ from pipeline.assign import assign_stories, exact_dedup, write_assignment  # noq
 from pipeline.config import EngineSettings  # noqa: E402
 from pipeline.dedup import body_key, fingerprint, guid_key, story_id_for, url_key  # noqa: E402
 from pipeline.models import Article  # noqa: E402
-from pipeline.store import Store, make_client  # noqa: E402
+from pipeline.store import Store, make_client, signature_source  # noqa: E402
 from pipeline.stories import new_story  # noqa: E402
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
@@ -71,13 +71,7 @@ def preload_actions(store: Store, first: int, last: int):
         yield {
             "_index": store.dedup_keys,
             "_id": f"sig:{story_id}",
-            "_source": {
-                "story_id": story_id,
-                "kind": "signature",
-                "signature": fp.encoded_signature(),
-                "body_hash": fp.body_hash,
-                "words": fp.words,
-            },
+            "_source": signature_source(story_id, fp),
         }
         keys = [(k, k.split(":", 1)[0]) for k in fp.band_keys()]
         keys += [(body_key(fp.body_hash), "body"), (url_key(a.url), "url")]

@@ -62,6 +62,17 @@ def make_client(engine: EngineSettings) -> Elasticsearch:
     return Elasticsearch(engine.url, **kwargs)
 
 
+def signature_source(story_id: str, fp: Fingerprint) -> dict[str, Any]:
+    """A story's `sig:` document: what a racing worker compares a candidate against."""
+    return {
+        "story_id": story_id,
+        "kind": "signature",
+        "signature": fp.encoded_signature(),
+        "body_hash": fp.body_hash,
+        "words": fp.words,
+    }
+
+
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
@@ -320,13 +331,7 @@ class Store:
                 "_op_type": "index",
                 "_index": self.dedup_keys,
                 "_id": f"sig:{story_id}",
-                "_source": {
-                    "story_id": story_id,
-                    "kind": "signature",
-                    "signature": fp.encoded_signature(),
-                    "body_hash": fp.body_hash,
-                    "words": fp.words,
-                },
+                "_source": signature_source(story_id, fp),
             }
             for story_id, fp in signatures.items()
         ]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import gzip
-import json
 import os
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -27,8 +26,7 @@ from pipeline.store import Store
 from pipeline.urls import canonical_url
 from tests.support.cli import wirefeed, wirefeed_json
 from tests.support.feedserver import FeedServer, Response
-from tests.support.pages import article_page
-from tests.support.paths import shared_path
+from tests.support.pages import article_page, seed_story
 
 HTML = "text/html; charset=utf-8"
 ROBOTS = "User-agent: *\nDisallow: /private/\n"
@@ -37,17 +35,6 @@ OTHER_STORY = [
     f"with work due to start in spring and the first trams running within three years."
     for n in range(2, 8)
 ]
-
-
-def _seed() -> tuple[list[str], list[str]]:
-    lines = [
-        line.strip()
-        for line in shared_path("samples", "seed_article.txt").read_text().splitlines()
-        if line.strip()
-    ]
-    entities = json.loads(shared_path("samples", "seed_article.entities.json").read_text())
-    trailers = entities["trailer_lines_not_article_text"]
-    return [line for line in lines if line not in trailers], trailers
 
 
 def _rss(server: FeedServer, items: Sequence[tuple[str, str, str]]) -> bytes:
@@ -66,7 +53,7 @@ def _rss(server: FeedServer, items: Sequence[tuple[str, str, str]]) -> bytes:
 
 def _site(server: FeedServer) -> tuple[str, list[str], list[str]]:
     """robots.txt, three article pages (one disallowed) and their feed; returns the feed URL."""
-    story, trailers = _seed()
+    story, trailers = seed_story()
     subheads = [line for line in story if len(line.split()) <= 4]
     server.add("/robots.txt", Response(ROBOTS.encode(), content_type="text/plain"))
     server.add(
@@ -236,7 +223,7 @@ def test_refused_host_is_never_contacted() -> None:
 
 
 def test_cli_extract_prints_json_for_html_and_gzip(tmp_path) -> None:
-    story, trailers = _seed()
+    story, trailers = seed_story()
     page = article_page("Putin To Visit North Korea", story, trailers=trailers)
     plain, packed = tmp_path / "page.html", tmp_path / "page.html.gz"
     plain.write_text(page, encoding="utf-8")

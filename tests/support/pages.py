@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Sequence
+
+from tests.support.paths import shared_path
 
 _NAV = ["India", "World", "Business", "Sports", "Entertainment", "Videos", "Opinion"]
 _RELATED = [
@@ -62,3 +65,15 @@ def article_page(
 <footer class="site-footer"><p>Copyright 2024 Example News Ltd. All rights reserved.</p>
 <ul><li><a href="/about">About us</a></li><li><a href="/privacy">Privacy policy</a></li></ul>
 </footer></body></html>"""
+
+
+def seed_story() -> tuple[list[str], list[str]]:
+    """The seed article's story paragraphs and, apart, the site trailer lines it carries."""
+    lines = [
+        line.strip()
+        for line in shared_path("samples", "seed_article.txt").read_text().splitlines()
+        if line.strip()
+    ]
+    entities = json.loads(shared_path("samples", "seed_article.entities.json").read_text())
+    trailers = entities["trailer_lines_not_article_text"]
+    return [line for line in lines if line not in trailers], trailers

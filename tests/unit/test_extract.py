@@ -13,26 +13,15 @@ from pipeline import siterules
 from pipeline.config import ConfigError
 from pipeline.extract import extract_page, html_to_text, read_page_file, strip_trailers
 from pipeline.language import detect_language
-from tests.support.pages import article_page
+from tests.support.pages import article_page, seed_story
 from tests.support.paths import shared_path
 
 PAGE_URL = "https://m.example-news.com/world-news/putin-north-korea-123?utm_source=rss"
 CANONICAL = "https://www.example-news.com/world-news/putin-north-korea-123"
 
 
-def _seed() -> tuple[list[str], list[str]]:
-    lines = [
-        line.strip()
-        for line in shared_path("samples", "seed_article.txt").read_text().splitlines()
-        if line.strip()
-    ]
-    entities = json.loads(shared_path("samples", "seed_article.entities.json").read_text())
-    trailers = entities["trailer_lines_not_article_text"]
-    return [line for line in lines if line not in trailers], trailers
-
-
 def test_seed_article_in_site_chrome_keeps_every_paragraph_and_no_trailer() -> None:
-    story, trailers = _seed()
+    story, trailers = seed_story()
     subheads = [line for line in story if len(line.split()) <= 4]
     page = article_page(
         "Putin To Visit North Korea",
@@ -58,14 +47,14 @@ def test_seed_article_in_site_chrome_keeps_every_paragraph_and_no_trailer() -> N
 
 
 def test_canonical_on_another_site_is_not_taken() -> None:
-    story, _ = _seed()
+    story, _ = seed_story()
     page = article_page("Putin", story, canonical="https://www.afp.com/en/putin-story")
     result = extract_page(page, url="https://portal.example/news/afp-1?fbclid=x")
     assert result.canonical_url == "https://portal.example/news/afp-1"
 
 
 def test_seed_trailers_stripped_from_feed_html() -> None:
-    story, trailers = _seed()
+    story, trailers = seed_story()
     html = "".join(f"<p>{line}</p>" for line in [*story[:3], *trailers])
     assert strip_trailers(html_to_text(html)).split("\n\n") == story[:3]
 
@@ -137,7 +126,7 @@ def test_operator_rules_file_extends_the_packaged_rules(
     assert strip_trailers(text, host="www.example.com") == "Story."
     # The packaged generic rules still apply.
     assert strip_trailers("Story.\n\nAdvertisement", host="www.example.com") == "Story."
-    story, _ = _seed()
+    story, _ = seed_story()
     page = article_page("Putin", story).replace(
         '<div class="story-body">',
         '<div class="story-body"><div class="promo"><p>'
@@ -195,7 +184,7 @@ def test_same_class_block_far_from_the_story_is_not_joined() -> None:
 
 
 def test_inline_formatting_stays_inside_its_paragraph() -> None:
-    story, _ = _seed()
+    story, _ = seed_story()
     quote = (
         "<blockquote>Kim called the ties <b>an unbreakable relationship</b> of "
         "<a href='/x'>comrades-in-arms</a>, state media said.</blockquote>"
@@ -208,7 +197,7 @@ def test_inline_formatting_stays_inside_its_paragraph() -> None:
 
 
 def test_list_of_links_is_dropped_but_a_story_list_is_kept() -> None:
-    story, _ = _seed()
+    story, _ = seed_story()
     links = "".join(f"<li><a href='/r/{i}'>Related headline number {i}</a></li>" for i in range(4))
     points = (
         "<ul><li>Russia wants shells</li>"
@@ -221,7 +210,7 @@ def test_list_of_links_is_dropped_but_a_story_list_is_kept() -> None:
 
 
 def test_tables_and_lists_render_as_plain_paragraphs() -> None:
-    story, _ = _seed()
+    story, _ = seed_story()
     table = (
         "<table><tr><th>Country</th><th>Shells fired in May</th></tr>"
         "<tr><td>North Korea</td><td>5000 shells, according to Seoul</td></tr>"
