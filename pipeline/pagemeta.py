@@ -32,7 +32,16 @@ _PUBLISHED_KEYS = (
 _IMAGE_KEYS = ("og:image", "og:image:url", "og:image:secure_url", "twitter:image", "image")
 _TITLE_KEYS = ("og:title", "twitter:title")
 _MAX_JSONLD_CHARS = 200_000
+# Dates outside this window are bogus (year 0001, 9999, a clock far ahead).
 _EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+_FUTURE_SLACK = timedelta(days=1)
+
+
+def plausible_date(value: datetime | None, reference: datetime) -> datetime | None:
+    """The date, unless it is before 1990 or more than a day after `reference`."""
+    if value is None or value < _EARLIEST or value > reference + _FUTURE_SLACK:
+        return None
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,10 +69,7 @@ def parse_datetime(value: str | None) -> datetime | None:
     if parsed is None:
         return None
     aware = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    result = aware.astimezone(UTC)
-    if not _EARLIEST <= result <= datetime.now(UTC) + timedelta(days=1):
-        return None
-    return result
+    return plausible_date(aware.astimezone(UTC), datetime.now(UTC))
 
 
 def _meta(tree: lxml_html.HtmlElement) -> dict[str, str]:

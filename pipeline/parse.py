@@ -11,7 +11,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -19,6 +19,7 @@ import feedparser
 
 from pipeline.extract import html_to_text
 from pipeline.models import FeedEntry
+from pipeline.pagemeta import plausible_date
 from pipeline.schedule import update_period
 
 # Entity declarations live in a DTD internal subset near the top of the document.
@@ -35,9 +36,6 @@ _MAX_EXPANSION = 1024 * 1024
 # Bounds on what one feed may make the rest of the pipeline do.
 MAX_ENTRIES = 2000
 MAX_TITLE_CHARS = 1000
-# Dates outside this window are bogus (year 0001, 9999): treated as missing.
-_EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
-_FUTURE_SLACK = timedelta(days=1)
 
 
 @dataclass(slots=True)
@@ -165,13 +163,6 @@ def entity_problem(body: bytes) -> str | None:
     if expansion > _MAX_EXPANSION:
         return f"entity references would expand to more than {_MAX_EXPANSION} bytes"
     return None
-
-
-def plausible_date(value: datetime | None, fetched_at: datetime) -> datetime | None:
-    """The date, unless it is before 1990 or more than a day after the fetch."""
-    if value is None or value < _EARLIEST or value > fetched_at + _FUTURE_SLACK:
-        return None
-    return value
 
 
 def plain_title(html: str) -> str:
