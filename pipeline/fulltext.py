@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
 import time
 from collections.abc import Mapping, Sequence
@@ -130,16 +131,26 @@ def merge_page(article: Article, page: PageText) -> Article:
     )
 
 
-async def _extract(body: bytes, url: str, content_type: str, executor: Executor | None) -> PageText:
+async def _extract(
+    body: bytes, url: str, content_type: str, article: Article, executor: Executor | None
+) -> PageText:
     """Extraction is CPU work: in a worker process when given one (the other core), else in
-    a thread; either way the other downloads keep moving meanwhile."""
+    a thread; either way the other downloads keep moving meanwhile. The page's date and
+    author are looked for only where the feed gave none (merge_page prefers the feed's)."""
+    work = functools.partial(
+        extract_page,
+        body,
+        url,
+        content_type,
+        want_date=article.date_missing,
+        want_author=not article.authors,
+    )
     if executor is not None:
         try:
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(executor, extract_page, body, url, content_type)
+            return await asyncio.get_running_loop().run_in_executor(executor, work)
         except BrokenProcessPool:
             log.warning("extraction worker died; extracting %s in-process", url)
-    return await asyncio.to_thread(extract_page, body, url, content_type)
+    return await asyncio.to_thread(work)
 
 
 async def _one(
@@ -155,7 +166,7 @@ async def _one(
     content_type = fetched.headers.get("content-type", "")
     if content_type.split(";")[0].strip().lower() not in _HTML_TYPES:
         return dataclasses.replace(article, text_note="not_html")
-    page = await _extract(fetched.body, fetched.final_url, content_type, executor)
+    page = await _extract(fetched.body, fetched.final_url, content_type, article, executor)
     return merge_page(article, page)
 
 

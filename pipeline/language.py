@@ -6,7 +6,7 @@ import py3langid
 
 _MIN_CHARS = 20
 # Enough text for a stable guess; classifying a whole long article adds time, not accuracy.
-_SAMPLE_CHARS = 4000
+_SAMPLE_CHARS = 1000
 
 
 def normalise_code(code: str | None) -> str | None:

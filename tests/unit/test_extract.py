@@ -279,3 +279,31 @@ def test_strip_trailers_judges_each_line_of_plain_text():
     assert strip_trailers(text) == (
         "First paragraph of the story.\nSecond paragraph of the story.\n\nA later paragraph."
     )
+
+
+def test_short_main_text_is_checked_against_the_slower_extractors() -> None:
+    """A real page on which trafilatura's first pass keeps only a caption: the comparison
+    with readability, run for short results only, gives back the story."""
+    folder = shared_path("corpora", "articles", "zyte-dev")
+    truth = json.loads((folder / "ground-truth.json").read_text())
+    key = next(k for k in sorted(truth) if k.startswith("0ec95c7261"))
+    page = gzip.decompress((folder / "html" / f"{key}.html.gz").read_bytes())
+    text = extract_page(page, url=truth[key]["url"]).text
+    gold = set(truth[key]["articleBody"].split())
+    assert len(gold & set(text.split())) / len(gold) > 0.9
+
+
+def test_page_date_and_author_are_looked_for_only_when_wanted() -> None:
+    story, _ = seed_story()
+    page = (
+        article_page("Putin To Visit North Korea", story)
+        .replace('<meta property="article:published_time" content="2024-06-17T10:15:00+05:30">', "")
+        .replace('<meta name="author" content="Agence France-Presse">', "")
+    )
+    found = extract_page(page, url=PAGE_URL)
+    assert found.published_at is not None
+    assert found.published_at.date() == datetime(2024, 6, 17).date()
+    assert found.author is not None and "Agence France-Presse" in found.author
+    skipped = extract_page(page, url=PAGE_URL, want_date=False, want_author=False)
+    assert (skipped.published_at, skipped.author) == (None, None)
+    assert skipped.text == found.text
