@@ -29,6 +29,7 @@ from pipeline.dedup import (
     best_match,
     body_key,
     fingerprint,
+    fingerprints,
     guid_key,
     race_winner,
     story_id_for,
@@ -133,7 +134,8 @@ def assign_stories(
 ) -> Assignment:
     """Each pending article to a known story, a story new in this batch, or a new story."""
     assignment = Assignment(copies=list(exact.copies))
-    members = [Member(a, fingerprint(a.body)) for a in exact.pending]
+    found = fingerprints([a.body for a in exact.pending])
+    members = [Member(a, fp) for a, fp in zip(exact.pending, found, strict=True)]
     claimed = store.claimed(k for m in members for k in m.fingerprint.claim_keys())
     known = store.signatures(
         claimed[k] for m in members for k in m.fingerprint.band_keys() if k in claimed

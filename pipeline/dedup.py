@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +28,9 @@ from datasketch import MinHash
 from pipeline.config import ConfigError
 from pipeline.extract import is_trailer
 from pipeline.ids import doc_id
+from pipeline.workers import drop_if_broken, pool_for, worker_count
+
+log = logging.getLogger(__name__)
 
 SHINGLE_WORDS = 3
 NUM_PERM = 128
@@ -120,6 +125,20 @@ def fingerprint(body: str) -> Fingerprint:
     minhash.update_batch(list(shingles(words)))
     signature = minhash.hashvalues.astype("<u4").tobytes()
     return Fingerprint(words=len(words), body_hash=digest, signature=signature)
+
+
+def fingerprints(bodies: Sequence[str]) -> list[Fingerprint]:
+    """`fingerprint` of each body, on the worker pool when there are enough of them: the
+    main process has the rest of the cycle to do, and the workers would idle meanwhile."""
+    pool = pool_for(len(bodies))
+    if pool is not None:
+        try:
+            chunk = -(-len(bodies) // (4 * worker_count()))
+            return list(pool.map(fingerprint, bodies, chunksize=chunk))
+        except BrokenProcessPool:
+            log.exception("fingerprint worker died; fingerprinting this batch in-process")
+            drop_if_broken(pool)
+    return [fingerprint(body) for body in bodies]
 
 
 def decode_signature(encoded: str | None) -> bytes | None:

@@ -15,6 +15,7 @@ import pytest
 
 from pipeline import workers
 from pipeline.config import Settings
+from pipeline.dedup import fingerprint, fingerprints
 from pipeline.enrich import default_enricher, enrich_articles
 from pipeline.fulltext import fill_full_text
 from pipeline.models import Article
@@ -80,6 +81,7 @@ def test_pool_gives_in_process_results_and_leaves_no_process(
         pids = workers.worker_pids()
         assert len(pids) == 2
         enriched_pooled = enrich_articles(pooled)
+        fingerprinted = fingerprints([a.body for a in pooled])
         assert workers.worker_pids() == pids  # the same workers serve later batches
 
         monkeypatch.setenv("WIREFEED_WORKERS", "0")
@@ -91,6 +93,8 @@ def test_pool_gives_in_process_results_and_leaves_no_process(
     assert [a.body for a in pooled] == [a.body for a in local]
     assert [a.body for a in pooled] == ["\n\n".join(p) for p in STORIES]
     assert [a.entities for a in enriched_pooled] == [a.entities for a in enriched_local]
+    assert fingerprinted == [fingerprint(a.body) for a in local]
+    assert all(fp.signature for fp in fingerprinted)
     assert enriched_pooled[0].entities is not None
     assert enriched_pooled[0].entities.version == default_enricher().version
 
