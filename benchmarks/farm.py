@@ -12,9 +12,11 @@ nothing, about as long as a real article.
 A share of the entries (`copies`, default 35%) are syndicated copies: the same story as an
 original on another feed of another host, re-published in that outlet's style (a dateline
 in front, the last paragraph cut, the outlet's trailer line after) inside another page's
-markup. A share of the feeds (`unchanged`) never change: after the first poll they answer
-304 at every generation; the others slide their window of entries one newer per
-generation (POST /_farm/generation/<g>).
+markup. A share of the feeds (`authors`, default 65%, as of the 52 real publisher feeds in
+../shared/corpora/feeds/publisher_captures) name each entry's author (dc:creator); the
+others leave the byline to the page. A share of the feeds (`unchanged`) never change:
+after the first poll they answer 304 at every generation; the others slide their window
+of entries one newer per generation (POST /_farm/generation/<g>).
 
 The farm runs in its own process (`start_farm`), so it does not take the GIL from the
 pipeline, and listens on `hosts` loopback addresses 127.0.0.1, 127.0.0.2, ... (one port),
@@ -46,6 +48,7 @@ _MARKER = "WIREFEEDFARMSTORYBODY"
 _MIN_PARAGRAPH_WORDS = 8
 _CITIES = ("WASHINGTON", "LONDON", "PARIS", "NEW DELHI", "TOKYO", "NAIROBI", "BRUSSELS")
 _AGENCIES = ("AFP", "Reuters", "AP")
+_REPORTERS = ("Amara Okafor", "Daniel Brandt", "Mei Lin Chen", "Sofia Marquez", "Tom Hale")
 _OUTLETS = (
     "Daily Ledger",
     "Morning Courier",
@@ -66,6 +69,7 @@ class FarmSpec:
     unchanged: float = 0.0
     hosts: int = 16
     seed: int = 7
+    authors: float = 0.65
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +121,11 @@ class Plan:
             f
             for f in range(spec.feeds)
             if random.Random(spec.seed * 31 + f).random() < spec.unchanged
+        }
+        self.with_authors = {
+            f
+            for f in range(spec.feeds)
+            if random.Random(spec.seed * 37 + f).random() < spec.authors
         }
 
     def slots(self, feed: int, generation: int) -> list[int]:
@@ -242,9 +251,12 @@ def _templates(plan: Plan, gold: dict[str, dict]) -> list[tuple[str, str]]:
     return kept
 
 
-def _feed_xml(spec: FarmSpec, port: int, feed: int, items: list[Item], now: datetime) -> bytes:
+def _feed_xml(
+    spec: FarmSpec, port: int, feed: int, items: list[Item], now: datetime, authors: bool
+) -> bytes:
     parts = [
-        '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>',
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        '<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>',
         f"<title>Farm feed {feed}</title><link>http://{host_address(feed_host(spec, feed))}"
         f":{port}/</link><description>benchmark feed</description>",
     ]
@@ -252,10 +264,11 @@ def _feed_xml(spec: FarmSpec, port: int, feed: int, items: list[Item], now: date
         link = f"http://{host_address(item.host)}:{port}/a/{item.slot}"
         published = format_datetime(now - timedelta(minutes=10 * n), usegmt=True)
         teaser = item.paragraphs[0][:200]
+        byline = f"<dc:creator>{_REPORTERS[item.slot % len(_REPORTERS)]}</dc:creator>"
         parts.append(
             f"<item><title>{html.escape(item.title)}</title><link>{link}</link>"
             f'<guid isPermaLink="false">farm-{item.slot}</guid><pubDate>{published}</pubDate>'
-            f"<description>{html.escape(teaser)}</description></item>"
+            f"{byline if authors else ''}<description>{html.escape(teaser)}</description></item>"
         )
     parts.append("</channel></rss>")
     return "".join(parts).encode("utf-8")
@@ -282,7 +295,8 @@ def _serve(spec: FarmSpec, port: int, ready: multiprocessing.synchronize.Event) 
         key = (feed, generation)
         if key not in feeds:
             now = started + timedelta(minutes=generation)
-            body = _feed_xml(spec, port, feed, [item(s) for s in plan.slots(feed, generation)], now)
+            entries = [item(s) for s in plan.slots(feed, generation)]
+            body = _feed_xml(spec, port, feed, entries, now, feed in plan.with_authors)
             etag = f'"{hashlib.sha1(body).hexdigest()}"'
             feeds[key] = (body, etag, format_datetime(now, usegmt=True))
         return feeds[key]

@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/throughput.py [--feeds 50] [--entries 20] [--copies 0.35]
     .venv/bin/python benchmarks/throughput.py --copies 0.0
+    .venv/bin/python benchmarks/throughput.py --rounds 3      # median of three rounds
     .venv/bin/python benchmarks/throughput.py --poll-cycle     # 10,000 feeds, 95% answer 304
 
 Drives `pipeline.run.run_cycle`, the code the Airflow task `ingest_batch` runs, over the
@@ -13,10 +14,12 @@ Prints:
 - articles/s end to end (stories + copies indexed, over the wall time of the cycles, the
   worker pool's start included), time per stage, and peak memory (RSS of this process and
   its children: the extraction/NER workers; the farm's process is not counted);
+- CPU seconds of this process and of each worker (where the cores went);
 - NER alone: the same article texts (title and body of every entry, copies included)
-  through the same NER-only model with `nlp.pipe`, in two processes (both cores), model
-  load excluded; measured in the same run, just before the pipeline, so that the ratio
-  holds on a shared machine;
+  through the same NER-only model with `nlp.pipe`, in two processes (both cores), in the
+  runs of text the pipeline gives its workers, model load excluded; measured in the same
+  run before and after each pipeline round, which is compared with their mean, so that
+  the ratio holds on a shared machine (--rounds N: N rounds and the median ratio);
 - the load average before and after.
 
 --poll-cycle: the farm's feeds are polled once (states saved, nothing ingested: the
@@ -32,14 +35,16 @@ Profiling (not a project dependency): `.venv/bin/pip install py-spy`, then
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import os
+import statistics
 import sys
 import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
@@ -55,7 +60,13 @@ from farm import CORPUS, Farm, FarmSpec, Plan, load_gold  # noqa: E402
 
 import pipeline.run as run_module  # noqa: E402
 from pipeline.config import Settings  # noqa: E402
-from pipeline.enrich import EnrichSettings, compose, load_ner, ner_input  # noqa: E402
+from pipeline.enrich import (  # noqa: E402
+    POOL_CHUNK_CHARS,
+    EnrichSettings,
+    compose,
+    load_ner,
+    ner_input,
+)
 from pipeline.models import FeedSource, RunSummary  # noqa: E402
 from pipeline.poll import poll_batch  # noqa: E402
 from pipeline.store import Store  # noqa: E402
@@ -86,11 +97,17 @@ def _ner_chunk(model: str, texts: list[str], batch_size: int) -> int:
 
 
 def ner_alone(texts: list[str], processes: int) -> float:
-    """Seconds for NER over `texts` in `processes` processes, model loads excluded."""
+    """Seconds for NER over `texts` in `processes` processes, model loads excluded. The
+    texts go in runs of at most POOL_CHUNK_CHARS characters, as the pipeline sends them to
+    its workers: small batches are spaCy's fastest on news-length texts, so the pipeline
+    gains nothing over this baseline from its batching."""
     settings = EnrichSettings.from_env()
     model = dict(settings.models)["en"]
-    size = -(-len(texts) // (3 * processes))
-    chunks = [texts[i : i + size] for i in range(0, len(texts), size)]
+    chunks: list[list[str]] = [[]]
+    for text in texts:
+        if chunks[-1] and sum(map(len, chunks[-1])) + len(text) > POOL_CHUNK_CHARS:
+            chunks.append([])
+        chunks[-1].append(text)
     with ProcessPoolExecutor(
         processes, mp_context=get_context("spawn"), initializer=_ner_init, initargs=(model,)
     ) as pool:
@@ -108,12 +125,15 @@ def ner_alone(texts: list[str], processes: int) -> float:
 
 
 class PeakMemory:
-    """Peak RSS of this process plus its children, except the farm's, sampled 10x a second."""
+    """Peak RSS of this process plus its children, except the farm's, sampled 10x a second;
+    also the CPU seconds each of them used (last sample), to show where the cores went."""
 
     def __init__(self, exclude: set[int]) -> None:
         self.exclude = exclude
         self.peak = 0
         self.by_process: Counter[str] = Counter()
+        self.cpu: dict[str, float] = {}
+        self._cpu_before = _cpu_seconds(psutil.Process())
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -121,15 +141,17 @@ class PeakMemory:
         me = psutil.Process()
         total = me.memory_info().rss
         self.by_process["main"] = max(self.by_process["main"], total)
+        self.cpu["main"] = _cpu_seconds(me) - self._cpu_before
         for child in me.children(recursive=True):
             if child.pid in self.exclude:
                 continue
+            key = f"child {child.pid}"
             try:
                 rss = child.memory_info().rss
+                self.cpu[key] = _cpu_seconds(child)
             except psutil.Error:
                 continue
             total += rss
-            key = f"child {child.pid}"
             self.by_process[key] = max(self.by_process[key], rss)
         return total
 
@@ -148,26 +170,37 @@ class PeakMemory:
         self.peak = max(self.peak, self._sample())
 
 
-def timed_stages(store: Store) -> Counter[str]:
-    """Wrap run_cycle's stage functions (in pipeline.run's namespace) to add up their time."""
-    spent: Counter[str] = Counter()
+def _cpu_seconds(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return times.user + times.system
 
-    def timed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+
+class StageClock:
+    """Adds up the time of run_cycle's stage functions (wrapped once, in pipeline.run's
+    namespace) and of a store's feed-state calls, per round."""
+
+    def __init__(self) -> None:
+        self.spent: Counter[str] = Counter()
+        for name in STAGES:
+            setattr(run_module, name, self._timed(name, getattr(run_module, name)))
+
+    def _timed(self, name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             started = time.perf_counter()
             try:
                 return fn(*args, **kwargs)
             finally:
-                spent[name] += time.perf_counter() - started
+                self.spent[name] += time.perf_counter() - started
 
         return wrapper
 
-    for name in STAGES:
-        setattr(run_module, name, timed(name, getattr(run_module, name)))
-    store.feed_states = timed("feed_states", store.feed_states)  # type: ignore[method-assign]
-    store.save_feed_states = timed("save_feed_states", store.save_feed_states)  # type: ignore[method-assign]
-    return spent
+    def start(self, store: Store) -> Counter[str]:
+        """A fresh count for a round that uses `store`."""
+        self.spent = Counter()
+        store.feed_states = self._timed("feed_states", store.feed_states)  # type: ignore[method-assign]
+        store.save_feed_states = self._timed("save_feed_states", store.save_feed_states)  # type: ignore[method-assign]
+        return self.spent
 
 
 def run_batches(
@@ -207,26 +240,35 @@ def report(
     parts = ", ".join(f"{k} {v / 2**20:.0f}" for k, v in memory.by_process.items())
     print(f"peak memory       {memory.peak / 2**20:.0f} MiB RSS, this process + its workers")
     print(f"  per process peak (MiB): {parts}")
+    used = ", ".join(f"{k} {v:.1f}" for k, v in memory.cpu.items())
+    print(f"CPU time          {sum(memory.cpu.values()):.1f} s: {used}")
     return rate
 
 
-def engine_settings(prefix: str) -> Settings:
+@contextlib.contextmanager
+def scratch_store() -> Iterator[tuple[Store, Settings]]:
+    """The real engine under a throwaway index prefix, deleted afterwards."""
+    prefix = f"bench-{uuid.uuid4().hex[:8]}-"
     env = dict(os.environ)
     env.setdefault("ELASTICSEARCH_URL", "http://127.0.0.1:9200")
     env["WIREFEED_INDEX_PREFIX"] = prefix
     env["WIREFEED_ONLY_NETWORKS"] = "127.0.0.0/8"
-    return Settings.from_env(env)
+    settings = Settings.from_env(env)
+    store = Store.from_settings(settings.engine)
+    store.setup()
+    try:
+        yield store, settings
+    finally:
+        names = list(store.client.indices.get(index=f"{prefix}*"))
+        if names:
+            store.client.indices.delete(index=names)
+        store.drop_templates()
 
 
-def drop_indices(store: Store, prefix: str) -> None:
-    names = list(store.client.indices.get(index=f"{prefix}*"))
-    if names:
-        store.client.indices.delete(index=names)
-    store.drop_templates()
-
-
-def throughput(args: argparse.Namespace, store: Store, settings: Settings) -> int:
-    spec = FarmSpec(args.feeds, args.entries, args.copies, args.unchanged, args.hosts)
+def throughput(args: argparse.Namespace) -> int:
+    spec = FarmSpec(
+        args.feeds, args.entries, args.copies, args.unchanged, args.hosts, authors=args.authors
+    )
     items = Plan(spec, load_gold()).items(0)
     texts = [ner_input(compose(i.title, i.text)[0]) for i in items]
     words = sum(len(t.split()) for t in texts)
@@ -234,38 +276,62 @@ def throughput(args: argparse.Namespace, store: Store, settings: Settings) -> in
     print(
         f"farm: {spec.feeds} feeds x {spec.entries} entries = {len(items)} articles "
         f"({copies} syndicated copies, {copies / len(items):.0%}), {words} words, "
+        f"{spec.authors:.0%} of feeds with bylines, "
         f"{spec.hosts} loopback hosts; batches of {args.batch} feeds; "
-        f"{worker_count()} worker processes"
+        f"{worker_count()} worker processes; {args.rounds} round(s)"
     )
     print(f"load average before: {load()}")
-    ner_seconds = ner_alone(texts, args.ner_processes)
-    ner_rate = len(texts) / ner_seconds
-    print(
-        f"NER alone ({args.ner_processes} processes): {ner_rate:.2f} articles/s, "
-        f"{words / ner_seconds:.0f} words/s ({ner_seconds:.2f} s)"
-    )
+
+    def ner_rate() -> float:
+        seconds = ner_alone(texts, args.ner_processes)
+        print(
+            f"\nNER alone ({args.ner_processes} processes): {len(texts) / seconds:.2f} "
+            f"articles/s, {words / seconds:.0f} words/s ({seconds:.2f} s)"
+        )
+        return len(texts) / seconds
+
+    # NER alone before and after each round: the round is compared with their mean, so a
+    # change in the machine's speed during the round weighs on both sides alike.
+    before = ner_rate()
+    ratios = []
+    clock = StageClock()
     with Farm(spec) as farm:
-        feeds = [FeedSource(url) for url in farm.feed_urls()]
-        spent = timed_stages(store)
-        with PeakMemory({farm.process.pid}) as memory:
-            elapsed, summary = run_batches(feeds, store, settings, args.batch)
-            shutdown()
-    rate = report("end to end (run_cycle)", elapsed, summary, spent, memory)
+        for n in range(1, args.rounds + 1):
+            feeds = [FeedSource(url) for url in farm.feed_urls()]
+            with scratch_store() as (store, settings):
+                spent = clock.start(store)
+                with PeakMemory({farm.process.pid}) as memory:
+                    elapsed, summary = run_batches(feeds, store, settings, args.batch)
+                    shutdown()
+            rate = report(f"round {n}: end to end (run_cycle)", elapsed, summary, spent, memory)
+            after = ner_rate()
+            reference = (before + after) / 2
+            ratios.append(rate / reference)
+            print(
+                f"round {n}: end to end / NER alone on both cores: {ratios[-1]:.2f} "
+                f"({rate:.2f} / {reference:.2f}, the mean of NER alone before and after)"
+            )
+            before = after
     print(f"load average after: {load()}")
-    ratio = rate / ner_rate
-    print(f"\nend to end / NER alone on both cores: {ratio:.2f}  (copies {args.copies:.0%})")
+    print(
+        f"\nend to end / NER alone on both cores: {statistics.median(ratios):.2f}"
+        f"{' (median of ' + str(len(ratios)) + ' rounds)' if len(ratios) > 1 else ''}"
+        f"  (copies {args.copies:.0%})"
+    )
     return 0
 
 
-def poll_cycle(args: argparse.Namespace, store: Store, settings: Settings) -> int:
-    spec = FarmSpec(args.feeds, args.entries, args.copies, args.unchanged, args.hosts)
+def poll_cycle(args: argparse.Namespace) -> int:
+    spec = FarmSpec(
+        args.feeds, args.entries, args.copies, args.unchanged, args.hosts, authors=args.authors
+    )
     print(
         f"farm: {spec.feeds} feeds x {spec.entries} entries, {spec.unchanged:.0%} unchanged, "
         f"{spec.hosts} loopback hosts; batches of {args.batch} feeds; "
         f"{worker_count()} worker processes"
     )
     print(f"load average before: {load()}")
-    with Farm(spec) as farm:
+    with Farm(spec) as farm, scratch_store() as (store, settings):
         feeds = [FeedSource(url) for url in farm.feed_urls()]
         started = time.perf_counter()
         for i in range(0, len(feeds), 1000):
@@ -273,7 +339,7 @@ def poll_cycle(args: argparse.Namespace, store: Store, settings: Settings) -> in
             store.save_feed_states(r.state for r in poll_batch(chunk, {}, settings.fetch))
         print(f"previous cycle (poll, save state): {time.perf_counter() - started:.2f} s")
         farm.set_generation(1)
-        spent = timed_stages(store)
+        spent = StageClock().start(store)
         with PeakMemory({farm.process.pid}) as memory:
             elapsed, summary = run_batches(feeds, store, settings, args.batch)
             shutdown()
@@ -291,9 +357,13 @@ def main() -> int:
     parser.add_argument("--copies", type=float, default=0.35)
     parser.add_argument("--unchanged", type=float)
     parser.add_argument("--hosts", type=int, default=16)
+    parser.add_argument("--authors", type=float, default=0.65, help="share of feeds with bylines")
     parser.add_argument("--batch", type=int, help="feeds per run_cycle (default 50; 1000)")
     parser.add_argument("--ner-processes", type=int, default=2)
     parser.add_argument("--poll-cycle", action="store_true")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="pipeline runs, each between NER runs"
+    )
     args = parser.parse_args()
     defaults = (10_000, 1, 0.95, 1000) if args.poll_cycle else (50, 20, 0.0, 50)
     for name, value in zip(("feeds", "entries", "unchanged", "batch"), defaults, strict=True):
@@ -302,17 +372,7 @@ def main() -> int:
     if not (CORPUS / "ground-truth.json").exists():
         print(f"corpus not found: {CORPUS}", file=sys.stderr)
         return 2
-    prefix = f"bench-{uuid.uuid4().hex[:8]}-"
-    settings = engine_settings(prefix)
-    store = Store.from_settings(settings.engine)
-    store.setup()
-    try:
-        if args.poll_cycle:
-            return poll_cycle(args, store, settings)
-        return throughput(args, store, settings)
-    finally:
-        drop_indices(store, prefix)
-        print(f"deleted the benchmark indices {prefix}*")
+    return poll_cycle(args) if args.poll_cycle else throughput(args)
 
 
 if __name__ == "__main__":
