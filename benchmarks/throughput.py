@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/throughput.py --copies 0.0
     .venv/bin/python benchmarks/throughput.py --rounds 3      # median of three rounds
     .venv/bin/python benchmarks/throughput.py --poll-cycle     # 10,000 feeds, 95% answer 304
+    .venv/bin/python benchmarks/throughput.py --scale --rounds 2   # 1,000 vs 100,000 stories
 
 Drives `pipeline.run.run_cycle`, the code the Airflow task `ingest_batch` runs, over the
 farm's feeds in batches of --batch feeds (the DAG's default batch size), end to end into the
@@ -26,6 +27,10 @@ Prints:
 previous cycle), then the farm moves on one generation, in which the --unchanged share
 (0.95) answers 304 and each other feed carries one new entry; the second cycle, full
 ingest of what is new, is timed.
+
+--scale: stories are first bulk-loaded as the pipeline stores them (benchmarks/dedup_scale.py)
+into two indices, --small and --large; then rounds alternate between the two, each on new
+farm entries, and the median seconds per article end to end are compared.
 
 Profiling (not a project dependency): `.venv/bin/pip install py-spy`, then
     .venv/bin/py-spy record --subprocesses -o profile.svg -- \
@@ -56,6 +61,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from dedup_scale import preload  # noqa: E402
 from farm import CORPUS, Farm, FarmSpec, Plan, load_gold  # noqa: E402
 
 import pipeline.run as run_module  # noqa: E402
@@ -321,6 +327,50 @@ def throughput(args: argparse.Namespace) -> int:
     return 0
 
 
+def scale(args: argparse.Namespace) -> int:
+    """The same pipeline into an index already holding --small stories and into one holding
+    --large, in alternating rounds, each on a new window of the farm's entries."""
+    spec = FarmSpec(
+        args.feeds, args.entries, args.copies, args.unchanged, args.hosts, authors=args.authors
+    )
+    sizes = {"small": args.small, "large": args.large}
+    print(f"farm: {spec.feeds} feeds x {spec.entries} entries a round; stories indexed: {sizes}")
+    per_article: dict[str, list[float]] = {label: [] for label in sizes}
+    with contextlib.ExitStack() as stack:
+        stores = {label: stack.enter_context(scratch_store()) for label in sizes}
+        for label, (store, _settings) in stores.items():
+            seconds = preload(store, sizes[label])
+            print(f"preloaded {sizes[label]} stories ({label}) in {seconds:.1f} s")
+        farm = stack.enter_context(Farm(spec))
+        feeds = [FeedSource(url) for url in farm.feed_urls()]
+        clock = StageClock()
+        generation = 0
+        # Round 0 starts the worker pool and warms both indices up; it is not counted.
+        for n in range(args.rounds + 1):
+            order = list(sizes) if n % 2 else list(reversed(sizes))
+            for label in order:
+                store, settings = stores[label]
+                farm.set_generation(generation)
+                generation += spec.entries
+                spent = clock.start(store)
+                elapsed, summary = run_batches(feeds, store, settings, args.batch)
+                made = summary.stories_new + summary.copies_new
+                if n:
+                    per_article[label].append(elapsed / made)
+                stages = ", ".join(f"{k} {v:.2f}" for k, v in spent.most_common(4))
+                print(
+                    f"round {n} {label:5}: {made} articles, {elapsed:.2f} s, "
+                    f"{elapsed / made * 1000:.1f} ms per article ({stages})"
+                )
+        shutdown()
+    cost = {label: statistics.median(times) * 1000 for label, times in per_article.items()}
+    for label, ms in cost.items():
+        print(f"{label}: {sizes[label]} stories indexed: {ms:.1f} ms per article (median)")
+    ratio = cost["large"] / cost["small"]
+    print(f"\ncost per article, {args.large} / {args.small} stories: {ratio:.2f} (target <= 1.3)")
+    return 0
+
+
 def poll_cycle(args: argparse.Namespace) -> int:
     spec = FarmSpec(
         args.feeds, args.entries, args.copies, args.unchanged, args.hosts, authors=args.authors
@@ -361,6 +411,9 @@ def main() -> int:
     parser.add_argument("--batch", type=int, help="feeds per run_cycle (default 50; 1000)")
     parser.add_argument("--ner-processes", type=int, default=2)
     parser.add_argument("--poll-cycle", action="store_true")
+    parser.add_argument("--scale", action="store_true", help="cost with --small vs --large")
+    parser.add_argument("--small", type=int, default=1_000)
+    parser.add_argument("--large", type=int, default=100_000)
     parser.add_argument(
         "--rounds", type=int, default=1, help="pipeline runs, each between NER runs"
     )
@@ -372,6 +425,8 @@ def main() -> int:
     if not (CORPUS / "ground-truth.json").exists():
         print(f"corpus not found: {CORPUS}", file=sys.stderr)
         return 2
+    if args.scale:
+        return scale(args)
     return poll_cycle(args) if args.poll_cycle else throughput(args)
 
 

@@ -317,7 +317,7 @@ def _bare_extraction(tree: lxml_html.HtmlElement, fast: bool) -> Document | None
     """trafilatura's main text of `tree` (which it copies, never changes)."""
     return trafilatura.bare_extraction(
         tree,
-        # Metadata is read apart (below); without a URL, links need no resolving.
+        # extract_page reads the metadata itself; without a URL, links need no resolving.
         with_metadata=False,
         fast=fast,
         favor_precision=True,
