@@ -136,6 +136,8 @@ class PeakMemory:
 
     def __init__(self, exclude: set[int]) -> None:
         self.exclude = exclude
+        self.excluded_cpu_before = sum(_cpu_seconds(psutil.Process(pid)) for pid in exclude)
+        self.excluded_cpu = 0.0
         self.peak = 0
         self.by_process: Counter[str] = Counter()
         self.cpu: dict[str, float] = {}
@@ -150,6 +152,8 @@ class PeakMemory:
         self.cpu["main"] = _cpu_seconds(me) - self._cpu_before
         for child in me.children(recursive=True):
             if child.pid in self.exclude:
+                with contextlib.suppress(psutil.Error):
+                    self.excluded_cpu = _cpu_seconds(child) - self.excluded_cpu_before
                 continue
             key = f"child {child.pid}"
             try:
@@ -248,6 +252,7 @@ def report(
     print(f"  per process peak (MiB): {parts}")
     used = ", ".join(f"{k} {v:.1f}" for k, v in memory.cpu.items())
     print(f"CPU time          {sum(memory.cpu.values()):.1f} s: {used}")
+    print(f"  the feed farm (not the pipeline) took {memory.excluded_cpu:.1f} s more")
     return rate
 
 
