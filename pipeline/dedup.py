@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import logging
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,9 +26,7 @@ from datasketch import MinHash
 from pipeline.config import ConfigError
 from pipeline.extract import is_trailer
 from pipeline.ids import doc_id
-from pipeline.workers import drop_if_broken, pool_for, worker_count
-
-log = logging.getLogger(__name__)
+from pipeline.workers import pool_map, worker_count
 
 SHINGLE_WORDS = 3
 NUM_PERM = 128
@@ -130,15 +126,9 @@ def fingerprint(body: str) -> Fingerprint:
 def fingerprints(bodies: Sequence[str]) -> list[Fingerprint]:
     """`fingerprint` of each body, on the worker pool when there are enough of them: the
     main process has the rest of the cycle to do, and the workers would idle meanwhile."""
-    pool = pool_for(len(bodies))
-    if pool is not None:
-        try:
-            chunk = -(-len(bodies) // (4 * worker_count()))
-            return list(pool.map(fingerprint, bodies, chunksize=chunk))
-        except BrokenProcessPool:
-            log.exception("fingerprint worker died; fingerprinting this batch in-process")
-            drop_if_broken(pool)
-    return [fingerprint(body) for body in bodies]
+    chunk = max(1, -(-len(bodies) // (4 * max(1, worker_count()))))
+    found = pool_map(fingerprint, bodies, len(bodies), "fingerprint", chunksize=chunk)
+    return found if found is not None else [fingerprint(body) for body in bodies]
 
 
 def decode_signature(encoded: str | None) -> bytes | None:

@@ -16,16 +16,15 @@ import logging
 import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache, lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from pipeline.config import ConfigError, env_int
 from pipeline.entity_names import NameTables, RawMention, load_tables, resolve_mentions
 from pipeline.models import Article, Entities, StoryText
-from pipeline.workers import drop_if_broken, pool_for, worker_count
+from pipeline.workers import pool_map, worker_count
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -378,18 +377,14 @@ def _chunks(texts: list[StoryText], size: int, max_chars: int) -> list[list[Stor
 def _enrich_parallel(enricher: Enricher, texts: list[StoryText]) -> list[Entities]:
     """Chunks of the batch on the worker pool when the batch is big enough, else in-process.
     Every worker gets a few chunks, so one slow chunk does not leave the other core idle."""
-    pool = pool_for(len(texts))
-    if pool is None:
-        return enricher.enrich(texts)
-    size = max(1, min(enricher.settings.batch_size, -(-len(texts) // (3 * worker_count()))))
+    cores = max(1, worker_count())
+    size = max(1, min(enricher.settings.batch_size, -(-len(texts) // (3 * cores))))
     chunks = _chunks(texts, size, POOL_CHUNK_CHARS)
-    try:
-        found = pool.map(_enrich_in_worker, [enricher.settings] * len(chunks), chunks)
-        return [e for chunk in found for e in chunk]
-    except BrokenProcessPool:
-        log.exception("NER worker died; enriching this batch in-process")
-        drop_if_broken(pool)
+    work = partial(_enrich_in_worker, enricher.settings)
+    found = pool_map(work, chunks, len(texts), "NER")
+    if found is None:
         return enricher.enrich(texts)
+    return [e for chunk in found for e in chunk]
 
 
 def enrich_articles(articles: Sequence[Article], enricher: Enricher | None = None) -> list[Article]:

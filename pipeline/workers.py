@@ -18,14 +18,19 @@ import logging
 import multiprocessing
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import TypeVar
 
 from pipeline.config import ConfigError
 
 log = logging.getLogger(__name__)
 
 DEFAULT_POOL_MIN = 24
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
@@ -87,6 +92,23 @@ def shutdown() -> None:
         pool, _pool = _pool, None
     if pool is not None:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def pool_map(
+    fn: Callable[[T], R], items: Sequence[T], batch: int, what: str, chunksize: int = 1
+) -> list[R] | None:
+    """`fn` over `items` on the shared pool when a batch of `batch` items is worth it. None
+    when it is not, or when a worker died (the pool is then dropped): the caller does the
+    work in-process."""
+    pool = pool_for(batch)
+    if pool is None:
+        return None
+    try:
+        return list(pool.map(fn, items, chunksize=chunksize))
+    except BrokenProcessPool:
+        log.exception("%s worker died; doing this batch in-process", what)
+        drop_if_broken(pool)
+        return None
 
 
 def drop_if_broken(pool: ProcessPoolExecutor) -> None:
