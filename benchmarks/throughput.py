@@ -72,6 +72,7 @@ from pipeline.enrich import (  # noqa: E402
     compose,
     load_ner,
     ner_input,
+    text_runs,
 )
 from pipeline.models import FeedSource, RunSummary  # noqa: E402
 from pipeline.poll import poll_batch  # noqa: E402
@@ -104,16 +105,13 @@ def _ner_chunk(model: str, texts: list[str], batch_size: int) -> int:
 
 def ner_alone(texts: list[str], processes: int) -> float:
     """Seconds for NER over `texts` in `processes` processes, model loads excluded. The
-    texts go in runs of at most POOL_CHUNK_CHARS characters, as the pipeline sends them to
-    its workers: small batches are spaCy's fastest on news-length texts, so the pipeline
-    gains nothing over this baseline from its batching."""
+    texts go in the runs the pipeline sends its workers (`text_runs`: at most
+    POOL_CHUNK_CHARS characters, at most a NER batch of texts): small batches are spaCy's
+    fastest on news-length texts, so the pipeline gains nothing over this baseline from
+    its batching."""
     settings = EnrichSettings.from_env()
     model = dict(settings.models)["en"]
-    chunks: list[list[str]] = [[]]
-    for text in texts:
-        if chunks[-1] and sum(map(len, chunks[-1])) + len(text) > POOL_CHUNK_CHARS:
-            chunks.append([])
-        chunks[-1].append(text)
+    chunks = text_runs(texts, settings.batch_size, POOL_CHUNK_CHARS, len)
     with ProcessPoolExecutor(
         processes, mp_context=get_context("spawn"), initializer=_ner_init, initargs=(model,)
     ) as pool:
@@ -276,10 +274,14 @@ def scratch_store() -> Iterator[tuple[Store, Settings]]:
         store.drop_templates()
 
 
-def throughput(args: argparse.Namespace) -> int:
-    spec = FarmSpec(
+def farm_spec(args: argparse.Namespace) -> FarmSpec:
+    return FarmSpec(
         args.feeds, args.entries, args.copies, args.unchanged, args.hosts, authors=args.authors
     )
+
+
+def throughput(args: argparse.Namespace) -> int:
+    spec = farm_spec(args)
     items = Plan(spec, load_gold()).items(0)
     texts = [ner_input(compose(i.title, i.text)[0]) for i in items]
     words = sum(len(t.split()) for t in texts)
@@ -335,9 +337,7 @@ def throughput(args: argparse.Namespace) -> int:
 def scale(args: argparse.Namespace) -> int:
     """The same pipeline into an index already holding --small stories and into one holding
     --large, in alternating rounds, each on a new window of the farm's entries."""
-    spec = FarmSpec(
-        args.feeds, args.entries, args.copies, args.unchanged, args.hosts, authors=args.authors
-    )
+    spec = farm_spec(args)
     sizes = {"small": args.small, "large": args.large}
     print(f"farm: {spec.feeds} feeds x {spec.entries} entries a round; stories indexed: {sizes}")
     per_article: dict[str, list[float]] = {label: [] for label in sizes}
@@ -377,9 +377,7 @@ def scale(args: argparse.Namespace) -> int:
 
 
 def poll_cycle(args: argparse.Namespace) -> int:
-    spec = FarmSpec(
-        args.feeds, args.entries, args.copies, args.unchanged, args.hosts, authors=args.authors
-    )
+    spec = farm_spec(args)
     print(
         f"farm: {spec.feeds} feeds x {spec.entries} entries, {spec.unchanged:.0%} unchanged, "
         f"{spec.hosts} loopback hosts; batches of {args.batch} feeds; "

@@ -15,11 +15,11 @@ import json
 import logging
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache, partial
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from pipeline.config import ConfigError, env_int
 from pipeline.entity_names import NameTables, RawMention, load_tables, resolve_mentions
@@ -55,6 +55,8 @@ _SPACES = re.compile(r"\s+")
 _LONG_RUN = re.compile(r"\S{100}")
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 _MAX_ERROR_CHARS = 500
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,19 +361,26 @@ def _enrich_in_worker(settings: EnrichSettings, texts: list[StoryText]) -> list[
     return enricher_for(settings).enrich(texts)
 
 
-def _chunks(texts: list[StoryText], size: int, max_chars: int) -> list[list[StoryText]]:
-    """Runs of at most `size` texts and, past the first text, `max_chars` characters: a
-    worker's memory grows with the text it holds at once, and long reads come in runs."""
-    chunks: list[list[StoryText]] = []
+def text_runs(
+    items: Sequence[T], size: int, max_chars: int, length: Callable[[T], int]
+) -> list[list[T]]:
+    """Runs of at most `size` items and, past the first item, `max_chars` characters (by
+    `length`): a worker's memory grows with the text it holds at once, and long reads come
+    in runs."""
+    runs: list[list[T]] = []
     chars = 0
-    for text in texts:
-        length = len(text.title) + len(text.body)
-        if not chunks or len(chunks[-1]) >= size or chars + length > max_chars:
-            chunks.append([])
+    for item in items:
+        n = length(item)
+        if not runs or len(runs[-1]) >= size or chars + n > max_chars:
+            runs.append([])
             chars = 0
-        chunks[-1].append(text)
-        chars += length
-    return chunks
+        runs[-1].append(item)
+        chars += n
+    return runs
+
+
+def _story_chars(text: StoryText) -> int:
+    return len(text.title) + len(text.body)
 
 
 def _enrich_parallel(enricher: Enricher, texts: list[StoryText]) -> list[Entities]:
@@ -379,7 +388,7 @@ def _enrich_parallel(enricher: Enricher, texts: list[StoryText]) -> list[Entitie
     Every worker gets a few chunks, so one slow chunk does not leave the other core idle."""
     cores = max(1, worker_count())
     size = max(1, min(enricher.settings.batch_size, -(-len(texts) // (3 * cores))))
-    chunks = _chunks(texts, size, POOL_CHUNK_CHARS)
+    chunks = text_runs(texts, size, POOL_CHUNK_CHARS, _story_chars)
     work = partial(_enrich_in_worker, enricher.settings)
     found = pool_map(work, chunks, len(texts), "NER")
     if found is None:
