@@ -15,7 +15,7 @@ import functools
 import logging
 import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
@@ -38,6 +38,12 @@ ROBOTS_ERROR_TTL = 300.0
 _MIN_PAGE_SHARE = 0.5
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
 
+
+# In-process extraction runs one page at a time, in this one thread: lxml must not work on
+# two pages in two threads at once (seen: heap corruption, "double free", when a quiet
+# cycle extracted its pages in asyncio's thread pool), and under the GIL more threads
+# would not be faster anyway. The thread keeps the event loop free for the downloads.
+_EXTRACTION_THREAD = ThreadPoolExecutor(1, thread_name_prefix="wirefeed-extract")
 
 RobotsRules = dict[str, tuple[float, RobotFileParser | bool]]
 # robots.txt answers of this process, shared by the cycles it runs.
@@ -135,8 +141,9 @@ async def _extract(
     body: bytes, url: str, content_type: str, article: Article, executor: Executor | None
 ) -> PageText:
     """Extraction is CPU work: in a worker process when given one (the other core), else in
-    a thread; either way the other downloads keep moving meanwhile. The page's date and
-    author are looked for only where the feed gave none (merge_page prefers the feed's)."""
+    the extraction thread; either way the other downloads keep moving meanwhile. The page's
+    date and author are looked for only where the feed gave none (merge_page prefers the
+    feed's)."""
     work = functools.partial(
         extract_page,
         body,
@@ -150,7 +157,7 @@ async def _extract(
             return await asyncio.get_running_loop().run_in_executor(executor, work)
         except BrokenProcessPool:
             log.warning("extraction worker died; extracting %s in-process", url)
-    return await asyncio.to_thread(work)
+    return await asyncio.get_running_loop().run_in_executor(_EXTRACTION_THREAD, work)
 
 
 async def _one(

@@ -10,14 +10,17 @@ import asyncio
 import dataclasses
 import gzip
 import os
+import threading
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
 import pytest
 
+from pipeline import fulltext
 from pipeline.config import Settings
-from pipeline.extract import PageText
+from pipeline.extract import PageText, extract_page
 from pipeline.fetch import Fetcher
 from pipeline.fulltext import fetch_full_text, merge_page
 from pipeline.models import Article, FeedSource, FullText
@@ -170,6 +173,33 @@ def test_modes_never_auto_always(feed_server: FeedServer) -> None:
         # The URL is the copy's dedup key: the page never changes it.
         assert filled.url == articles[2].url
     assert feed_server.hits["/city/tram-line"] == 2
+
+
+def test_in_process_extraction_works_on_one_page_at_a_time(
+    feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """lxml corrupted the heap when pages were extracted in several threads at once."""
+    _site(feed_server)
+    running, most = 0, 0
+    lock = threading.Lock()
+
+    def watched(*args, **kwargs) -> PageText:
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        try:
+            time.sleep(0.05)  # long enough for a second page to arrive meanwhile
+            return extract_page(*args, **kwargs)
+        finally:
+            with lock:
+                running -= 1
+
+    monkeypatch.setattr(fulltext, "extract_page", watched)
+    articles = [_article(feed_server, "/city/tram-line", "teaser", feed=str(n)) for n in range(6)]
+    filled = _fill(articles, {})
+    assert [a.body.split("\n\n") for a in filled] == [OTHER_STORY] * 6
+    assert most == 1
 
 
 def test_unreachable_robots_blocks_the_host_and_missing_robots_allows(
