@@ -1,11 +1,14 @@
 """Both cores for the CPU stages: one process pool for page extraction and NER.
 
 The GIL keeps threads to one core, and extraction plus NER are most of a cycle's CPU, so
-big batches go to worker processes. A worker imports the pipeline and loads its NER model
-once, as it starts, and keeps it for the life of the pool. The pool starts on the
-first batch big enough to pay for that (a start costs seconds), lives as long as the
-process so later cycles reuse its loaded models, and is shut down at interpreter exit.
-Smaller batches (tests, quiet cycles) run in-process.
+big batches go to worker processes. The pool starts on the first batch big enough to pay
+for that, lives as long as the process so later cycles reuse its loaded models, and is shut
+down at interpreter exit. Smaller batches (tests, quiet cycles) run in-process.
+
+Workers are forked from a fork server that has loaded the pipeline and its models once
+(`pipeline.worker_preload`), so a pool costs one model load, not one per worker. The server
+is a fresh interpreter: the parent's threads (event loops, HTTP pools) never reach a worker
+in a half-held state, as they would with a plain fork.
 
     WIREFEED_WORKERS    worker processes (default: the CPU count; 0 or 1: always in-process)
     WIREFEED_POOL_MIN   smallest batch sent to the pool (default 24 items)
@@ -28,6 +31,7 @@ from pipeline.config import ConfigError
 log = logging.getLogger(__name__)
 
 DEFAULT_POOL_MIN = 24
+PRELOAD = "pipeline.worker_preload"
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -55,13 +59,16 @@ def pool_min(env: Mapping[str, str] | None = None) -> int:
     return _count(env, "WIREFEED_POOL_MIN", DEFAULT_POOL_MIN)
 
 
-def _warm_up() -> None:
-    """In each new worker: import the extractor and load the NER models now, while the
-    parent still fetches pages, rather than on the first job."""
+def warm_up() -> None:
+    """Load what the jobs use (extractor, language and NER models) now, while the parent
+    still fetches pages, rather than on the first job. In the fork server; in a worker it
+    forked, everything is already loaded and this costs nothing."""
     try:
-        import pipeline.extract  # noqa: F401
         from pipeline.enrich import default_enricher, load_ner
+        from pipeline.language import detect_language
 
+        # The language model loads on its first use (half a second).
+        detect_language("The workers load their models before the first page arrives.")
         for model in default_enricher().models.values():
             load_ner(model)
     # A bad model setting must surface where the job runs, with its own clear error.
@@ -77,10 +84,9 @@ def pool_for(items: int) -> ProcessPoolExecutor | None:
         return None
     with _lock:
         if _pool is None:
-            # spawn, not fork: the parent holds threads (event loops, HTTP pools) that a
-            # forked child would inherit in an undefined state.
-            context = multiprocessing.get_context("spawn")
-            _pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_warm_up)
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload([PRELOAD])
+            _pool = ProcessPoolExecutor(workers, mp_context=context, initializer=warm_up)
             log.info("started %d worker processes for extraction and NER", workers)
         return _pool
 
@@ -92,6 +98,16 @@ def shutdown() -> None:
         pool, _pool = _pool, None
     if pool is not None:
         pool.shutdown(wait=True, cancel_futures=True)
+        _stop_fork_server()
+
+
+def _stop_fork_server() -> None:
+    """Left running, the fork server would hold its models and hand the next pool's workers
+    the environment of its own start; a new pool must see the environment of its start,
+    as spawned workers do. multiprocessing has no public call for this."""
+    from multiprocessing import forkserver
+
+    forkserver._forkserver._stop()  # type: ignore[attr-defined]
 
 
 def pool_map(

@@ -1,12 +1,13 @@
 """The worker pool for extraction and NER: same results as in-process work, used only for
 batches big enough to pay for its start, and no worker process left behind.
 
-One pool start (two spawned processes loading the NER model) is shared by the checks that
-need it, to keep the suite fast.
+One pool start (a fork server loading the NER model, two workers forked from it) is shared
+by the checks that need it, to keep the suite fast.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -58,6 +59,14 @@ def _article(url: str, body: str, feed_url: str = "http://127.0.0.1/feed") -> Ar
     )
 
 
+def _fork_servers() -> list[psutil.Process]:
+    return [
+        p
+        for p in psutil.Process().children()
+        if "multiprocessing.forkserver" in " ".join(p.cmdline())
+    ]
+
+
 def test_small_batches_stay_in_process(pool_env: None) -> None:
     assert workers.pool_for(2) is None
     articles = [_article(f"http://127.0.0.1/{n}", "\n\n".join(STORIES[n])) for n in range(2)]
@@ -98,6 +107,23 @@ def test_pool_gives_in_process_results_and_leaves_no_process(
     assert enriched_pooled[0].entities is not None
     assert enriched_pooled[0].entities.version == default_enricher().version
 
+    assert len(_fork_servers()) == 1
     workers.shutdown()
     assert workers.worker_pids() == []
     assert not any(psutil.pid_exists(pid) and psutil.Process(pid).is_running() for pid in pids)
+    assert _fork_servers() == []
+
+
+def test_each_pool_has_the_environment_of_its_start(
+    pool_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers fork from a server that loaded the models once; that server must not outlive
+    its pool and hand the next pool's workers an old environment."""
+    names = ["WIREFEED_TEST_MARK"] * 3
+    monkeypatch.setenv("WIREFEED_TEST_MARK", "first")
+    assert workers.pool_map(os.getenv, names, len(names), "env") == ["first"] * 3
+    first = workers.worker_pids()
+    workers.shutdown()
+    monkeypatch.setenv("WIREFEED_TEST_MARK", "second")
+    assert workers.pool_map(os.getenv, names, len(names), "env") == ["second"] * 3
+    assert workers.worker_pids() and not set(workers.worker_pids()) & set(first)
