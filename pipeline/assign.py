@@ -1,6 +1,6 @@
 """Articles to stories: exact dedup, near-duplicate assignment, then the writes.
 
-Three steps, so the ingest flow can work between them:
+Separate steps, so the ingest flow can work between them:
 
 1. `exact_dedup` (before the full-text fetch): drops articles already recorded by canonical
    URL or (feed, guid), and turns those whose normalised body hash is known into copies.
@@ -8,8 +8,11 @@ Three steps, so the ingest flow can work between them:
    story opened earlier in the same batch, or opens a new story. Enrichment runs between
    this step and the next on `Assignment.new_stories` only; a copy takes its story's
    entities.
-3. `write_assignment`: claims the new stories' keys, settles races with other workers,
-   writes stories and copies, and records the URL and guid keys last.
+3. `claim_stories`: claims the new stories' keys and settles races with other workers. It
+   needs no entities, so it may run while enrichment does; a story that loses its race
+   becomes copies of the winner, and its entities go unused.
+4. `write_claimed`: writes stories and copies, and records the URL and guid keys last.
+   (`write_assignment` is steps 3 and 4 in one.)
 
 The decisions are pure functions of `pipeline.dedup` and `pipeline.stories`; every look-up
 is by document id (real-time, no search, no scan), so its cost does not grow with the index.
@@ -167,11 +170,19 @@ def assign_stories(
     return assignment
 
 
-def _settle_races(
-    assignment: Assignment, store: Store, threshold: float
-) -> tuple[list[NewStory], list[CopyOf]]:
+@dataclass(slots=True)
+class Claimed:
+    """After the claims: the new stories to create, and every copy to add."""
+
+    stories: list[NewStory]
+    copies: list[CopyOf]
+
+
+def claim_stories(
+    assignment: Assignment, store: Store, threshold: float = DEFAULT_THRESHOLD
+) -> Claimed:
     """Claim the new stories' keys; a story that lost the race to a copy of itself becomes
-    copies of the winner. Returns the stories to create and every copy to add."""
+    copies of the winner."""
     stories = assignment.new_stories
     store.save_signatures({s.id: s.founder.fingerprint for s in stories})
     claims = [
@@ -200,18 +211,22 @@ def _settle_races(
             continue
         store.repoint([(k, winner, k.split(":", 1)[0]) for k in sorted(won_by[story.id])])
         copies += [CopyOf(winner, m) for m in story.members]
-    return kept, copies
+    return Claimed(kept, copies)
 
 
 def write_assignment(
     assignment: Assignment, store: Store, threshold: float = DEFAULT_THRESHOLD
 ) -> WriteResult:
     """Record the assignment; safe to repeat and safe against other workers doing the same."""
-    kept, copies = _settle_races(assignment, store, threshold)
+    return write_claimed(claim_stories(assignment, store, threshold), store)
+
+
+def write_claimed(claimed: Claimed, store: Store) -> WriteResult:
+    """Write the claimed stories and every copy, then the URL and guid keys."""
     groups: dict[str, list[Member]] = defaultdict(list)
-    for story in kept:
+    for story in claimed.stories:
         groups[story.id] += story.members
-    for copy in copies:
+    for copy in claimed.copies:
         groups[copy.story_id].append(copy.member)
     result = WriteResult()
     pending = sorted(groups)

@@ -9,10 +9,11 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from pipeline.articles import article_from_entry
-from pipeline.assign import assign_stories, exact_dedup, write_assignment
+from pipeline.assign import assign_stories, claim_stories, exact_dedup, write_claimed
 from pipeline.config import Settings
 from pipeline.dedup import threshold_from
 from pipeline.enrich import enrich_articles
@@ -50,12 +51,16 @@ def run_cycle(feeds: Sequence[FeedSource], store: Store, settings: Settings) -> 
     modes = {e.feed_url: r.feed.full_text for r in polled for e in r.entries}
     exact.pending = fill_full_text(exact.pending, modes, settings.fetch)
     assignment = assign_stories(exact, store, threshold)
-    # NER runs for new stories only: a copy takes its story's entities.
-    founders = enrich_articles(assignment.to_enrich())
+    # NER runs for new stories only: a copy takes its story's entities. It runs (on the
+    # workers) while this process claims the stories' keys, which needs no entities.
+    with ThreadPoolExecutor(1, thread_name_prefix="wirefeed-ner") as background:
+        ner = background.submit(enrich_articles, assignment.to_enrich())
+        claimed = claim_stories(assignment, store, threshold)
+        founders = ner.result()
     summary.entities = sum(len(f.entities.mentions) for f in founders if f.entities)
     for story, founder in zip(assignment.new_stories, founders, strict=True):
         story.members[0].article = founder
-    written = write_assignment(assignment, store, threshold)
+    written = write_claimed(claimed, store)
     store.save_feed_states(r.state for r in polled)
     outcomes = dict(written.outcomes)
     for outcome, found in per_feed:

@@ -251,7 +251,7 @@ def test_state_is_saved_only_after_indexing(feed_server, store, engine_settings,
     def broken(*args, **kwargs):
         raise RuntimeError("engine went away")
 
-    monkeypatch.setattr(pipeline.run, "write_assignment", broken)
+    monkeypatch.setattr(pipeline.run, "write_claimed", broken)
     with pytest.raises(RuntimeError):
         cycle(store, engine_settings, FeedSource(url))
     assert store.feed_states([url]) == {}
