@@ -64,7 +64,7 @@ def test_no_body() -> None:
 
 
 def test_empty_and_whitespace_documents() -> None:
-    for page in (b"", b"   \n\t ", ""):
+    for page in (b"", b"   \n\t ", "", b"\x00\x07 \x1b\r\n"):
         result = extract_page(page, url="https://example.com/a")
         assert (result.text, result.reason) == ("", extract.REASON_EMPTY)
         assert result.canonical_url == "https://example.com/a"
