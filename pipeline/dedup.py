@@ -21,11 +21,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from datasketch import MinHash
 
 from pipeline.config import ConfigError
 from pipeline.extract import is_trailer
 from pipeline.ids import doc_id
+from pipeline.minhash import permutations, signature
 from pipeline.workers import pool_map, worker_count
 
 SHINGLE_WORDS = 3
@@ -37,9 +37,7 @@ ROWS = NUM_PERM // BANDS
 DEFAULT_THRESHOLD = 0.55
 # Below this many words a body says too little to tell copies from look-alikes.
 MIN_WORDS = 12
-_SCHEME = "affine32"
-# Drawing the permutations costs more than hashing a body: draw them once (seed 1).
-_PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=1, scheme=_SCHEME).permutations
+_PERMUTATIONS = permutations(NUM_PERM, seed=1)
 
 _QUOTES = str.maketrans({c: "'" for c in "\u2018\u2019\u201a\u201b\u2032\u00b4`"}) | str.maketrans(
     {c: '"' for c in "\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb"}
@@ -117,10 +115,8 @@ def fingerprint(body: str) -> Fingerprint:
     digest = body_hash(words)
     if digest is None:
         return Fingerprint(words=len(words), body_hash=None, signature=None)
-    minhash = MinHash(num_perm=NUM_PERM, scheme=_SCHEME, permutations=_PERMUTATIONS)
-    minhash.update_batch(list(shingles(words)))
-    signature = minhash.hashvalues.astype("<u4").tobytes()
-    return Fingerprint(words=len(words), body_hash=digest, signature=signature)
+    values = signature(shingles(words), _PERMUTATIONS)
+    return Fingerprint(words=len(words), body_hash=digest, signature=values.astype("<u4").tobytes())
 
 
 def fingerprints(bodies: Sequence[str]) -> list[Fingerprint]:
