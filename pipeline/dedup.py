@@ -18,7 +18,7 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -91,16 +91,15 @@ class Fingerprint:
     words: int
     body_hash: str | None
     signature: bytes | None  # NUM_PERM little-endian uint32 MinHash values
+    # Derived once, where the fingerprint is made (a worker, for a batch): a cycle asks for
+    # them several times, and they are 32 hashes each.
+    bands: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "bands", _bands(self.signature))
 
     def band_keys(self) -> list[str]:
-        if self.signature is None:
-            return []
-        size = ROWS * 4
-        rows = (self.signature[i * size : (i + 1) * size] for i in range(BANDS))
-        return [
-            f"band:{i}:{hashlib.blake2b(row, digest_size=12).hexdigest()}"
-            for i, row in enumerate(rows)
-        ]
+        return list(self.bands)
 
     def claim_keys(self) -> list[str]:
         """Keys a new story with this body claims before it is written: body hash and bands."""
@@ -108,6 +107,16 @@ class Fingerprint:
 
     def encoded_signature(self) -> str | None:
         return base64.b64encode(self.signature).decode("ascii") if self.signature else None
+
+
+def _bands(signature: bytes | None) -> tuple[str, ...]:
+    if signature is None:
+        return ()
+    size = ROWS * 4
+    rows = (signature[i * size : (i + 1) * size] for i in range(BANDS))
+    return tuple(
+        f"band:{i}:{hashlib.blake2b(row, digest_size=12).hexdigest()}" for i, row in enumerate(rows)
+    )
 
 
 def fingerprint(body: str) -> Fingerprint:
