@@ -5,9 +5,9 @@ Separate steps, so the ingest flow can work between them:
 1. `exact_dedup` (before the full-text fetch): drops articles already recorded by canonical
    URL or (feed, guid), and turns those whose normalised body hash is known into copies.
 2. `assign_stories` (after the full text): each remaining article joins a known story, a
-   story opened earlier in the same batch, or opens a new story. Enrichment runs between
-   this step and the next on `Assignment.new_stories` only; a copy takes its story's
-   entities.
+   story opened earlier in the same batch, or opens a new story. Enrichment runs after
+   this step (alongside the next) on `Assignment.new_stories` only; a copy takes its
+   story's entities.
 3. `claim_stories`: claims the new stories' keys and settles races with other workers. It
    needs no entities, so it may run while enrichment does; a story that loses its race
    becomes copies of the winner, and its entities go unused.

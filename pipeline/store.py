@@ -53,14 +53,20 @@ _MAX_DEAD_LETTER = 1_000_000
 class FastJsonSerializer(OrjsonSerializer):
     """orjson: a cycle's bulk bodies and mget answers are tens of thousands of documents,
     which the standard library's json takes several times longer over. What orjson refuses
-    (a lone surrogate from a broken page) goes through the standard serializer, as before,
-    and the engine judges that document alone."""
+    (a lone surrogate from a broken page, sent or stored) goes through the standard
+    serializer, as before: the engine then judges that document alone."""
 
     def dumps(self, data: Any) -> bytes:
         try:
             return super().dumps(data)
         except SerializationError:
             return JsonSerializer().dumps(data)
+
+    def loads(self, data: bytes) -> Any:
+        try:
+            return super().loads(data)
+        except SerializationError:
+            return JsonSerializer().loads(data)
 
 
 def make_client(engine: EngineSettings) -> Elasticsearch:

@@ -64,6 +64,7 @@ def warm_up() -> None:
     still fetches pages, rather than on the first job. In the fork server; in a worker it
     forked, everything is already loaded and this costs nothing."""
     try:
+        import pipeline.extract  # noqa: F401
         from pipeline.enrich import default_enricher, load_ner
         from pipeline.language import detect_language
 

@@ -34,3 +34,6 @@ def test_same_json_as_the_standard_serializer() -> None:
 def test_a_lone_surrogate_still_serializes_for_the_engine_to_judge() -> None:
     broken = dict(STORY, title="A broken page \ud83d title")
     assert FastJsonSerializer().dumps(broken) == JsonSerializer().dumps(broken)
+    stored = b'{"_source": {"title": "A broken page \\ud83d title"}}'
+    assert FastJsonSerializer().loads(stored) == JsonSerializer().loads(stored)
+    assert FastJsonSerializer().loads(stored)["_source"]["title"] == broken["title"]
