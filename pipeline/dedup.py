@@ -26,7 +26,7 @@ from pipeline.config import ConfigError
 from pipeline.extract import is_trailer
 from pipeline.ids import doc_id
 from pipeline.minhash import permutations, signature
-from pipeline.workers import pool_map, worker_count
+from pipeline.workers import pool_map, share
 
 SHINGLE_WORDS = 3
 NUM_PERM = 128
@@ -131,7 +131,7 @@ def fingerprint(body: str) -> Fingerprint:
 def fingerprints(bodies: Sequence[str]) -> list[Fingerprint]:
     """`fingerprint` of each body, on the worker pool when there are enough of them: the
     main process has the rest of the cycle to do, and the workers would idle meanwhile."""
-    chunk = max(1, -(-len(bodies) // (4 * max(1, worker_count()))))
+    chunk = share(len(bodies), per_worker=4)
     found = pool_map(fingerprint, bodies, len(bodies), "fingerprint", chunksize=chunk)
     return found if found is not None else [fingerprint(body) for body in bodies]
 

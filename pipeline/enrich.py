@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, TypeVar, cast
 from pipeline.config import ConfigError, env_int
 from pipeline.entity_names import NameTables, RawMention, load_tables, resolve_mentions
 from pipeline.models import Article, Entities, StoryText
-from pipeline.workers import pool_map, worker_count
+from pipeline.workers import pool_map, share
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -386,8 +386,7 @@ def _story_chars(text: StoryText) -> int:
 def _enrich_parallel(enricher: Enricher, texts: list[StoryText]) -> list[Entities]:
     """Chunks of the batch on the worker pool when the batch is big enough, else in-process.
     Every worker gets a few chunks, so one slow chunk does not leave the other core idle."""
-    cores = max(1, worker_count())
-    size = max(1, min(enricher.settings.batch_size, -(-len(texts) // (3 * cores))))
+    size = max(1, min(enricher.settings.batch_size, share(len(texts), per_worker=3)))
     chunks = text_runs(texts, size, POOL_CHUNK_CHARS, _story_chars)
     work = partial(_enrich_in_worker, enricher.settings)
     found = pool_map(work, chunks, len(texts), "NER")

@@ -111,6 +111,12 @@ def _stop_fork_server() -> None:
     forkserver._forkserver._stop()  # type: ignore[attr-defined]
 
 
+def share(items: int, per_worker: int) -> int:
+    """Items per chunk when each worker is to get about `per_worker` chunks of a batch of
+    `items` (at least 1): a few chunks each, so one slow chunk leaves no core idle."""
+    return max(1, -(-items // (per_worker * max(1, worker_count()))))
+
+
 def pool_map(
     fn: Callable[[T], R], items: Sequence[T], batch: int, what: str, chunksize: int = 1
 ) -> list[R] | None:
