@@ -9,22 +9,13 @@ import pytest
 from pipeline.models import Article, FeedState
 from pipeline.templates import index_name
 from tests.e2e.support import load_dag, use_engine, xcom
+from tests.support.articles import make_article
 
 pytestmark = pytest.mark.engine
 
 
 def _story(url: str, feed_url: str, seen: datetime) -> Article:
-    return Article(
-        url=url,
-        source="news.example",
-        feed_url=feed_url,
-        guid=url,
-        title=f"Story at {url}",
-        body="Ministers met on Monday.",
-        published_at=seen,
-        fetched_at=seen,
-        language="en",
-    )
+    return make_article(url, when=seen, feed_url=feed_url, title=f"Story at {url}", language="en")
 
 
 def test_sync_feeds_adds_updates_and_disables(

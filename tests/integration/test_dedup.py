@@ -25,6 +25,7 @@ from pipeline.dedup import normalised_words, story_id_for
 from pipeline.models import Article, FeedSource
 from pipeline.run import run_cycle
 from pipeline.store import Store, StoryWrite
+from tests.support.articles import make_article
 from tests.support.cli import wirefeed_json
 from tests.support.feedserver import Request, Response
 from tests.support.paths import shared_path
@@ -198,16 +199,7 @@ def test_story_command_finds_the_story_of_any_copy_url(feed_server, store, engin
 
 
 def _article(outlet: str, body: str, n: int = 0) -> Article:
-    return Article(
-        url=f"https://{outlet}/story/{n}",
-        source=outlet,
-        feed_url=f"https://{outlet}/feed",
-        guid=f"{outlet}-{n}",
-        title=f"{outlet} headline",
-        body=body,
-        published_at=T0,
-        fetched_at=T0,
-    )
+    return make_article(f"https://{outlet}/story/{n}", body, when=T0, title=f"{outlet} headline")
 
 
 def _ingest(store: Store, articles: list[Article]):

@@ -12,6 +12,7 @@ from pipeline.dedup import story_id_for
 from pipeline.enrich import EnrichSettings, enricher_for, reenrich
 from pipeline.models import Article, Entities, EntityMention, FeedSource
 from pipeline.run import run_cycle
+from tests.support.articles import make_article
 from tests.support.cli import wirefeed_json
 from tests.support.feedserver import Response
 from tests.support.paths import shared_path
@@ -49,15 +50,11 @@ def enricher():
 
 def article(key: str, entities: Entities | None) -> Article:
     title, body = TEXTS[key]
-    return Article(
-        url=f"https://news.example/{key}",
-        source="news.example",
-        feed_url="https://news.example/feed.xml",
-        guid=key,
+    return make_article(
+        f"https://news.example/{key}",
+        body,
+        when=NOW,
         title=title,
-        body=body,
-        published_at=NOW,
-        fetched_at=NOW,
         language="en" if body else None,
         entities=entities,
     )

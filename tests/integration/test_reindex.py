@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from pipeline.models import Article
 from pipeline.store import Store, StoreError
 from pipeline.templates import index_name
+from tests.support.articles import make_article
 
 pytestmark = pytest.mark.engine
 
 
 def _article(n: int) -> Article:
-    now = datetime(2026, 2, 1, 12, 0, tzinfo=UTC)
-    return Article(
-        url=f"https://news.example/{n}",
-        source="news.example",
-        feed_url="https://news.example/feed.xml",
-        guid=f"g{n}",
-        title=f"Story number {n}",
-        body=f"Body of story {n}.",
-        published_at=now,
-        fetched_at=now,
-        language="en",
+    return make_article(
+        f"https://news.example/{n}", f"Body of story {n}.", title=f"Story number {n}", language="en"
     )
 
 

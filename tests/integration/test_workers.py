@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import psutil
 import pytest
@@ -20,6 +19,7 @@ from pipeline.dedup import fingerprint, fingerprints
 from pipeline.enrich import default_enricher, enrich_articles
 from pipeline.fulltext import fill_full_text
 from pipeline.models import Article
+from tests.support.articles import make_article
 from tests.support.feedserver import FeedServer, Response
 from tests.support.pages import article_page
 
@@ -44,19 +44,8 @@ def pool_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     workers.shutdown()
 
 
-def _article(url: str, body: str, feed_url: str = "http://127.0.0.1/feed") -> Article:
-    now = datetime(2024, 6, 17, 5, 0, tzinfo=UTC)
-    return Article(
-        url=url,
-        source="example",
-        feed_url=feed_url,
-        guid=url,
-        title="Merkel and Macron meet",
-        body=body,
-        published_at=now,
-        fetched_at=now,
-        language="en",
-    )
+def _article(url: str, body: str) -> Article:
+    return make_article(url, body, title="Merkel and Macron meet", language="en")
 
 
 def _fork_servers() -> list[psutil.Process]:

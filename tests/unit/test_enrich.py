@@ -32,7 +32,8 @@ from pipeline.enrich import (
     ner_input,
     text_problem,
 )
-from pipeline.models import Article, StoryText
+from pipeline.models import StoryText
+from tests.support.articles import make_article
 from tests.support.cli import wirefeed
 from tests.support.paths import shared_path
 
@@ -208,17 +209,7 @@ def test_version_names_the_model_and_changes_with_the_tables(tmp_path, enricher)
 
 
 def test_enrich_articles_sets_entities_on_copies_of_the_articles(enricher):
-    article = Article(
-        url="https://example.org/a",
-        source="example.org",
-        feed_url="https://example.org/feed",
-        guid="a",
-        title="Putin to visit Pyongyang",
-        body=SHORT_STORY,
-        published_at=NOW,
-        fetched_at=NOW,
-        language="en",
-    )
+    article = make_article(body=SHORT_STORY, title="Putin to visit Pyongyang", language="en")
     [enriched] = enrich_articles([article], enricher)
     assert article.entities is None
     assert enriched.entities.names("location") == ["Pyongyang"]

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pipeline.dedup import fingerprint
 from pipeline.models import Article, Entities, EntityMention
 from pipeline.stories import merge_copies, new_story
+from tests.support.articles import make_article
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 BODY = " ".join(f"word{i}" for i in range(60))
@@ -14,13 +15,9 @@ LONGER = BODY + " " + " ".join(f"extra{i}" for i in range(20))
 
 
 def _article(outlet: str, n: int = 1, body: str = BODY, minutes: int = 0, **kw) -> Article:
-    return Article(
-        url=f"https://{outlet}/story/{n}",
-        source=outlet,
-        feed_url=f"https://{outlet}/feed",
-        guid=f"{outlet}-{n}",
-        title=f"Headline at {outlet}",
-        body=body,
+    return make_article(
+        f"https://{outlet}/story/{n}",
+        body,
         published_at=T0 + timedelta(minutes=minutes),
         fetched_at=T0 + timedelta(minutes=minutes + 1),
         **kw,
