@@ -1,7 +1,10 @@
-"""Feed entries to Article records, using only what the feed itself carries."""
+"""Feed entries to Article records, using only what the feed itself carries; the language
+of the text an article ends up with."""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -31,9 +34,22 @@ def article_from_entry(entry: FeedEntry, fetched_at: datetime) -> Article | None
         body=body,
         published_at=entry.published_at,
         fetched_at=fetched_at,
-        language=detect_language(f"{entry.title}\n{body}"),
         date_missing=entry.date_missing,
         authors=entry.authors,
         tags=entry.tags,
         image=entry.image,
     )
+
+
+def with_language(articles: Sequence[Article]) -> list[Article]:
+    """The articles, each with the language of its title and body where it has none yet.
+
+    Run on the articles to be written, after the full-text step: a page's language comes
+    from its extraction (on a worker), so a teaser is classified only when its text is the
+    one kept, and the main process loads the language model only when one is."""
+    return [
+        a
+        if a.language
+        else dataclasses.replace(a, language=detect_language(f"{a.title}\n{a.body}"))
+        for a in articles
+    ]

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
-from pipeline.articles import article_from_entry
+from pipeline.articles import article_from_entry, with_language
 from pipeline.assign import assign_stories, claim_stories, exact_dedup, write_claimed
 from pipeline.config import Settings
 from pipeline.dedup import threshold_from
@@ -49,7 +49,7 @@ def run_cycle(feeds: Sequence[FeedSource], store: Store, settings: Settings) -> 
     threshold = threshold_from(os.environ)
     exact = exact_dedup([a for _, found in per_feed for a in found], store)
     modes = {e.feed_url: r.feed.full_text for r in polled for e in r.entries}
-    exact.pending = fill_full_text(exact.pending, modes, settings.fetch)
+    exact.pending = with_language(fill_full_text(exact.pending, modes, settings.fetch))
     assignment = assign_stories(exact, store, threshold)
     # NER runs for new stories only: a copy takes its story's entities. It runs (on the
     # workers) while this process claims the stories' keys, which needs no entities.

@@ -27,6 +27,7 @@ from pipeline.models import Article, FeedSource, FullText
 from pipeline.run import run_cycle
 from pipeline.store import Store
 from pipeline.urls import canonical_url
+from tests.support.articles import make_article
 from tests.support.cli import wirefeed, wirefeed_json
 from tests.support.feedserver import FeedServer, Response
 from tests.support.pages import article_page, seed_story
@@ -112,6 +113,8 @@ def test_indexed_body_is_the_pages_main_text(feed_server, engine_settings, store
     # robots.txt forbids /private/: the page is never requested and the teaser stays.
     leak = store.story_by_url(canonical_url(feed_server.url("/private/leak")))
     assert leak is not None and leak.source["body"] == "A memo we may not fetch."
+    # Each story's language is that of the text it kept: the page's, or else the teaser's.
+    assert (putin.source["language"], leak.source["language"]) == ("en", "en")
     (leak_copy,) = leak.source["copies"]
     assert (leak_copy["body_source"], leak_copy["text_note"]) == ("feed", "robots_disallowed")
     (putin_copy,) = putin.source["copies"]
@@ -123,18 +126,7 @@ def test_indexed_body_is_the_pages_main_text(feed_server, engine_settings, store
 
 
 def _article(server: FeedServer, path: str, body: str, feed: str = "f") -> Article:
-    now = datetime(2024, 6, 17, tzinfo=UTC)
-    return Article(
-        url=server.url(path),
-        source="127.0.0.1",
-        feed_url=feed,
-        guid=path,
-        title="",
-        body=body,
-        published_at=now,
-        fetched_at=now,
-        date_missing=True,
-    )
+    return make_article(server.url(path), body, feed_url=feed, title="", date_missing=True)
 
 
 def _fill(articles: list[Article], modes: dict[str, FullText], min_chars: int = 200):
@@ -237,17 +229,7 @@ def test_page_problems_keep_the_feed_text_with_a_note(feed_server: FeedServer) -
 
 def test_refused_host_is_never_contacted() -> None:
     """Outside loopback the fetcher refuses before DNS, robots.txt included."""
-    now = datetime(2024, 6, 17, tzinfo=UTC)
-    article = Article(
-        url="https://www.example.com/news/1",
-        source="example.com",
-        feed_url="f",
-        guid="1",
-        title="t",
-        body="teaser",
-        published_at=now,
-        fetched_at=now,
-    )
+    article = make_article("https://www.example.com/news/1", "teaser")
     [result] = _fill([article], {})
     assert (result.body, result.text_note) == ("teaser", "robots_disallowed")
 
@@ -294,18 +276,9 @@ def test_robots_group_for_our_agent_wins_over_the_wildcard(feed_server: FeedServ
 
 
 def test_merge_page_keeps_a_fuller_feed_text_and_fills_gaps() -> None:
-    now = datetime(2024, 6, 17, tzinfo=UTC)
     feed_text = "The whole story as the feed carried it, paragraph after paragraph. " * 20
-    article = Article(
-        url="https://example.com/a",
-        source="example.com",
-        feed_url="f",
-        guid="a",
-        title="Feed title",
-        body=feed_text,
-        published_at=now,
-        fetched_at=now,
-        authors=["Feed Author"],
+    article = make_article(
+        "https://example.com/a", feed_text, title="Feed title", authors=["Feed Author"]
     )
     short = PageText(title="Page title", text="Subscribe to read.", language="en")
     assert merge_page(article, short) == dataclasses.replace(article, text_note="page_text_shorter")
