@@ -10,13 +10,15 @@ with `text_note` saying why.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import functools
 import logging
 import time
-from collections.abc import Mapping, Sequence
-from concurrent.futures import Executor, ThreadPoolExecutor
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from typing import TypeVar
 from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
 
@@ -24,9 +26,11 @@ from pipeline.config import FetchSettings
 from pipeline.extract import PageText, extract_page
 from pipeline.fetch import Fetcher
 from pipeline.models import Article, FullText
-from pipeline.workers import drop_if_broken, pool_for
+from pipeline.workers import drop_if_broken, pool_for, started
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # A feed body shorter than this is a teaser, not the story.
 DEFAULT_MIN_CHARS = 1000
@@ -137,13 +141,45 @@ def merge_page(article: Article, page: PageText) -> Article:
     )
 
 
+class _Extraction:
+    """Where pages are extracted: on the worker pool when there is one, else in this
+    process's extraction thread. While the pool's workers start (its fork server loads the
+    models: a second or two), pages queue for that thread, each taken as it comes free, and
+    those still queued when the workers are up go to them. The downloads go on throughout."""
+
+    def __init__(self, pool: ProcessPoolExecutor | None) -> None:
+        self._pool = pool
+        self._started = started(pool) if pool is not None else None
+        self._thread = asyncio.Lock()
+
+    async def run(self, work: Callable[[], T], url: str) -> T:
+        loop = asyncio.get_running_loop()
+        if self._started is not None and not self._started.done():
+            turn = asyncio.ensure_future(self._thread.acquire())
+            up = asyncio.wrap_future(self._started)
+            await asyncio.wait([turn, up], return_when=asyncio.FIRST_COMPLETED)
+            if not turn.cancel():  # the thread's turn came first (or at the same moment)
+                try:
+                    return await loop.run_in_executor(_EXTRACTION_THREAD, work)
+                finally:
+                    self._thread.release()
+            # A pool that failed to start says so below, as BrokenProcessPool.
+            with contextlib.suppress(Exception):
+                await up
+        if self._pool is not None:
+            try:
+                return await loop.run_in_executor(self._pool, work)
+            except BrokenProcessPool:
+                log.warning("extraction worker died; extracting %s in-process", url)
+        return await loop.run_in_executor(_EXTRACTION_THREAD, work)
+
+
 async def _extract(
-    body: bytes, url: str, content_type: str, article: Article, executor: Executor | None
+    body: bytes, url: str, content_type: str, article: Article, extraction: _Extraction
 ) -> PageText:
-    """Extraction is CPU work: in a worker process when given one (the other core), else in
-    the extraction thread; either way the other downloads keep moving meanwhile. The page's
-    date and author are looked for only where the feed gave none (merge_page prefers the
-    feed's)."""
+    """Extraction is CPU work: in a worker process or the extraction thread, so the other
+    downloads keep moving meanwhile. The page's date and author are looked for only where
+    the feed gave none (merge_page prefers the feed's)."""
     work = functools.partial(
         extract_page,
         body,
@@ -152,16 +188,11 @@ async def _extract(
         want_date=article.date_missing,
         want_author=not article.authors,
     )
-    if executor is not None:
-        try:
-            return await asyncio.get_running_loop().run_in_executor(executor, work)
-        except BrokenProcessPool:
-            log.warning("extraction worker died; extracting %s in-process", url)
-    return await asyncio.get_running_loop().run_in_executor(_EXTRACTION_THREAD, work)
+    return await extraction.run(work, url)
 
 
 async def _one(
-    article: Article, fetcher: Fetcher, robots: RobotsCache, executor: Executor | None
+    article: Article, fetcher: Fetcher, robots: RobotsCache, extraction: _Extraction
 ) -> Article:
     if not await robots.allowed(article.url):
         return dataclasses.replace(article, text_note="robots_disallowed")
@@ -173,7 +204,7 @@ async def _one(
     content_type = fetched.headers.get("content-type", "")
     if content_type.split(";")[0].strip().lower() not in _HTML_TYPES:
         return dataclasses.replace(article, text_note="not_html")
-    page = await _extract(fetched.body, fetched.final_url, content_type, article, executor)
+    page = await _extract(fetched.body, fetched.final_url, content_type, article, extraction)
     return merge_page(article, page)
 
 
@@ -183,7 +214,7 @@ async def fetch_full_text(
     fetcher: Fetcher,
     robots: RobotsCache | None = None,
     min_chars: int = DEFAULT_MIN_CHARS,
-    executor: Executor | None = None,
+    executor: ProcessPoolExecutor | None = None,
 ) -> list[Article]:
     """Articles in the same order, each with its page's text where its feed's mode asks.
 
@@ -191,12 +222,13 @@ async def fetch_full_text(
     `executor` (a process pool) extracts the pages; without one, a thread does.
     """
     robots = robots or RobotsCache(fetcher)
+    extraction = _Extraction(executor)
 
     async def one(article: Article) -> Article:
         if not wants_page(article, modes.get(article.feed_url, "auto"), min_chars):
             return article
         try:
-            return await _one(article, fetcher, robots, executor)
+            return await _one(article, fetcher, robots, extraction)
         # One odd page must cost only its own full text, never the batch.
         except Exception as exc:  # noqa: BLE001
             log.exception("full text of %s failed", article.url)

@@ -22,7 +22,7 @@ import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
@@ -38,6 +38,7 @@ R = TypeVar("R")
 
 _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
+_STARTER = ThreadPoolExecutor(1, thread_name_prefix="wirefeed-pool-start")
 
 
 def _count(env: Mapping[str, str], name: str, default: int) -> int:
@@ -90,6 +91,13 @@ def pool_for(items: int) -> ProcessPoolExecutor | None:
             _pool = ProcessPoolExecutor(workers, mp_context=context, initializer=warm_up)
             log.info("started %d worker processes for extraction and NER", workers)
         return _pool
+
+
+def started(pool: ProcessPoolExecutor) -> Future[int]:
+    """Done once a worker of `pool` answers. Starting the first worker blocks the thread that
+    submits until the fork server has loaded the models (a second or two), so a thread of its
+    own does that here: an event loop can wait on this without stopping its downloads."""
+    return _STARTER.submit(lambda: pool.submit(os.getpid).result())
 
 
 def shutdown() -> None:

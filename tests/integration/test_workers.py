@@ -7,13 +7,16 @@ by the checks that need it, to keep the suite fast.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import time
 from collections.abc import Iterator
+from functools import partial
 
 import psutil
 import pytest
 
-from pipeline import workers
+from pipeline import fulltext, workers
 from pipeline.config import Settings
 from pipeline.dedup import fingerprint, fingerprints
 from pipeline.enrich import default_enricher, enrich_articles
@@ -75,12 +78,17 @@ def test_pool_gives_in_process_results_and_leaves_no_process(
             server.routes[f"/story/{n}"] = Response(page, content_type="text/html; charset=utf-8")
         teasers = [_article(server.url(f"/story/{n}"), "teaser") for n in range(len(STORIES))]
         fetch = Settings.from_env().fetch  # loopback only, as the whole test session
+        # Workers up first: pages that come while they start are extracted in-process.
+        pool = workers.pool_for(len(teasers))
+        assert pool is not None
+        workers.started(pool).result()
         pooled = fill_full_text(teasers, {}, fetch)
-        pids = workers.worker_pids()
-        assert len(pids) == 2
+        first = workers.worker_pids()
         enriched_pooled = enrich_articles(pooled)
         fingerprinted = fingerprints([a.body for a in pooled])
-        assert workers.worker_pids() == pids  # the same workers serve later batches
+        pids = workers.worker_pids()
+        # The same pool serves later batches: its workers (started as work comes) stay.
+        assert first and set(first) <= set(pids) and len(pids) <= 2
 
         monkeypatch.setenv("WIREFEED_WORKERS", "0")
         local = fill_full_text(teasers, {}, fetch)
@@ -116,3 +124,33 @@ def test_each_pool_has_the_environment_of_its_start(
     monkeypatch.setenv("WIREFEED_TEST_MARK", "second")
     assert workers.pool_map(os.getenv, names, len(names), "env") == ["second"] * 3
     assert workers.worker_pids() and not set(workers.worker_pids()) & set(first)
+
+
+def _pid_after(seconds: float) -> int:
+    time.sleep(seconds)
+    return os.getpid()
+
+
+def test_pages_are_extracted_here_while_the_workers_start(pool_env: None) -> None:
+    """Until the pool's workers are up (its fork server loads the models first), the
+    extraction thread of this process takes each page that arrives while it is free, and the
+    event loop keeps running; once they are up, the workers take every page."""
+    pool = workers.pool_for(10)
+    assert pool is not None
+
+    async def pages() -> tuple[list[int], list[int]]:
+        extraction = fulltext._Extraction(pool)
+
+        async def arrive(delay: float) -> int:
+            await asyncio.sleep(delay)
+            return await extraction.run(partial(_pid_after, 0.01), "http://127.0.0.1/page")
+
+        early = await asyncio.gather(*(arrive(n * 0.02) for n in range(10)))
+        await asyncio.wrap_future(workers.started(pool))
+        late = await asyncio.gather(*(arrive(0) for _ in range(5)))
+        return list(early), list(late)
+
+    early, late = asyncio.run(pages())
+    here = os.getpid()
+    assert early.count(here) >= 5
+    assert here not in late and set(late) <= set(workers.worker_pids())
