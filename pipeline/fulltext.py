@@ -10,7 +10,6 @@ with `text_note` saying why.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import functools
 import logging
@@ -149,23 +148,23 @@ class _Extraction:
 
     def __init__(self, pool: ProcessPoolExecutor | None) -> None:
         self._pool = pool
-        self._started = started(pool) if pool is not None else None
         self._thread = asyncio.Lock()
+        self._started: asyncio.Future[int] | None = None
+        if pool is not None:
+            self._started = asyncio.wrap_future(started(pool))
+            # A pool that failed to start says so where a page is sent to it.
+            self._started.add_done_callback(lambda f: f.cancelled() or f.exception())
 
     async def run(self, work: Callable[[], T], url: str) -> T:
         loop = asyncio.get_running_loop()
         if self._started is not None and not self._started.done():
             turn = asyncio.ensure_future(self._thread.acquire())
-            up = asyncio.wrap_future(self._started)
-            await asyncio.wait([turn, up], return_when=asyncio.FIRST_COMPLETED)
-            if not turn.cancel():  # the thread's turn came first (or at the same moment)
+            await asyncio.wait([turn, self._started], return_when=asyncio.FIRST_COMPLETED)
+            if not turn.cancel():  # the thread came free before the workers were up
                 try:
                     return await loop.run_in_executor(_EXTRACTION_THREAD, work)
                 finally:
                     self._thread.release()
-            # A pool that failed to start says so below, as BrokenProcessPool.
-            with contextlib.suppress(Exception):
-                await up
         if self._pool is not None:
             try:
                 return await loop.run_in_executor(self._pool, work)

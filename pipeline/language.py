@@ -30,6 +30,9 @@ _MIN_CHARS = 20
 _SAMPLE_CHARS = 1000
 # array.array type codes of py3langid's state tables, by item size.
 _TYPECODES = {2: "H", 4: "I", 8: "L"}
+# What py3langid's model file holds: (nb_ptc, nb_pc, nb_classes, tk_nextmove, tk_row,
+# tk_output), as its own loader returns them.
+_Model = tuple[np.ndarray, np.ndarray, list[str], array, array, list[int]]
 
 
 def normalise_code(code: str | None) -> str | None:
@@ -50,7 +53,7 @@ def _unpacked_name(packaged: Path) -> str:
     return f"py3langid-{version('py3langid')}-{packaged.stat().st_size}.npz"
 
 
-def _write_unpacked(path: Path, model: tuple) -> None:
+def _write_unpacked(path: Path, model: _Model) -> None:
     ptc, pc, classes, nextmove, row, output = model
     path.parent.mkdir(parents=True, exist_ok=True)
     # Written whole under a temporary name, then renamed: a reader never sees half a file.
@@ -72,7 +75,7 @@ def _write_unpacked(path: Path, model: tuple) -> None:
     os.replace(tmp.name, path)
 
 
-def _read_unpacked(path: Path) -> tuple:
+def _read_unpacked(path: Path) -> _Model:
     def table(values: np.ndarray) -> array:
         out = array(_TYPECODES[values.dtype.itemsize])
         out.frombytes(values.data.cast("B"))
@@ -94,6 +97,7 @@ def load_identifier(directory: Path) -> LanguageIdentifier:
     first load); from the package when the copy can be neither read nor written."""
     packaged = MODEL_DIR / MODEL_FILE
     unpacked = directory / _unpacked_name(packaged)
+    model: _Model
     try:
         model = _read_unpacked(unpacked)
     except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile) as exc:

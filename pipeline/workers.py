@@ -69,7 +69,7 @@ def warm_up() -> None:
         from pipeline.enrich import default_enricher, load_ner
         from pipeline.language import detect_language
 
-        # The language model loads on its first use (half a second).
+        # The language model loads on its first use (a tenth of a second, unpacked).
         detect_language("The workers load their models before the first page arrives.")
         for model in default_enricher().models.values():
             load_ner(model)
