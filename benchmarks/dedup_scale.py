@@ -73,7 +73,7 @@ def preload_actions(store: Store, first: int, last: int):
             "_id": f"sig:{story_id}",
             "_source": signature_source(story_id, fp),
         }
-        keys = [(k, k.split(":", 1)[0]) for k in fp.band_keys()]
+        keys = [(k, k.split(":", 1)[0]) for k in fp.bands]
         keys += [(body_key(fp.body_hash), "body"), (url_key(a.url), "url")]
         keys.append((guid_key(a.feed_url, a.guid), "guid"))
         for key, kind in keys:

@@ -91,19 +91,16 @@ class Fingerprint:
     words: int
     body_hash: str | None
     signature: bytes | None  # NUM_PERM little-endian uint32 MinHash values
-    # Derived once, where the fingerprint is made (a worker, for a batch): a cycle asks for
-    # them several times, and they are 32 hashes each.
+    # The LSH band keys, derived once where the fingerprint is made (a worker, for a batch):
+    # a cycle reads them several times, and they are 32 hashes each.
     bands: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "bands", _bands(self.signature))
 
-    def band_keys(self) -> list[str]:
-        return list(self.bands)
-
     def claim_keys(self) -> list[str]:
         """Keys a new story with this body claims before it is written: body hash and bands."""
-        return [body_key(self.body_hash), *self.band_keys()] if self.body_hash else []
+        return [body_key(self.body_hash), *self.bands] if self.body_hash else []
 
     def encoded_signature(self) -> str | None:
         return base64.b64encode(self.signature).decode("ascii") if self.signature else None
