@@ -40,6 +40,16 @@ def cmd_setup(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_security_setup(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.security import SecuritySetup, apply
+    from pipeline.store import make_client
+
+    wanted = SecuritySetup.from_env(os.environ)
+    for line in apply(make_client(settings.engine), wanted):
+        print(line)
+    return EXIT_OK
+
+
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.run import run_cycle
 
@@ -257,6 +267,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("setup", help="create or upgrade indices and aliases (idempotent)")
     p.set_defaults(func=cmd_setup)
+
+    security = sub.add_parser("security", help="the engine's users and roles for wirefeed")
+    security_sub = security.add_subparsers(dest="security_command", required=True)
+    p = security_sub.add_parser(
+        "setup",
+        help="create or update the least-privilege writer role and user (as a superuser)",
+        description="Role <prefix>wirefeed_writer on every wirefeed index of "
+        "WIREFEED_INDEX_PREFIX, user WIREFEED_ES_USER (default wirefeed) with password "
+        "WIREFEED_ES_PASSWORD, and kibana_system's password from KIBANA_SYSTEM_PASSWORD if "
+        "set; connects with ELASTICSEARCH_URL/USERNAME/PASSWORD.",
+    )
+    p.set_defaults(func=cmd_security_setup)
 
     p = sub.add_parser("reindex", help="copy an index into a new version and swap its alias")
     p.add_argument("index", choices=["articles", "feeds", "dedup-keys", "feed-health"])

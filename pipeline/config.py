@@ -15,7 +15,12 @@ class ConfigError(ValueError):
     """A setting or a feeds file is wrong; the message names where and which field."""
 
 
-_SECRET_VARIABLES = ("ELASTICSEARCH_PASSWORD", "ELASTICSEARCH_API_KEY")
+_SECRET_VARIABLES = (
+    "ELASTICSEARCH_PASSWORD",
+    "ELASTICSEARCH_API_KEY",
+    "WIREFEED_ES_PASSWORD",
+    "KIBANA_SYSTEM_PASSWORD",
+)
 # Shorter values would blank out ordinary words of the output.
 _MIN_SECRET = 4
 
