@@ -1,9 +1,9 @@
 """reindex: move an alias to a new index version without losing a document.
 
 Builds the next version (settings and mapping from the index template), copies every
-document with the reindex API, swaps the alias in one atomic request, copies what reached
-the old version meanwhile, and keeps the old version unless `delete_old` is set and the
-checks passed. Manual only.
+document (a scroll written back in bulk, versions kept), swaps the alias in one atomic
+request, copies what reached the old version meanwhile, and keeps the old version unless
+`delete_old` is set and the checks passed. Manual only.
 """
 
 from __future__ import annotations

@@ -5,14 +5,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import time
-import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from elasticsearch import BadRequestError, Elasticsearch, NotFoundError, helpers
-from elasticsearch.exceptions import GeneralAvailabilityWarning, SerializationError
+from elasticsearch.exceptions import SerializationError
 from elasticsearch.serializer import JsonSerializer, OrjsonSerializer
 
 from pipeline.config import EngineSettings
@@ -45,7 +43,6 @@ BULK_BACKOFF = 0.5
 # A bulk request is cut at this size, whatever its count of documents: stories with many
 # copies or long reads stay far below the engine's request limit (100 MB by default).
 BULK_MAX_BYTES = 10 * 1024 * 1024
-REINDEX_POLL_SECONDS = 0.5
 _MAX_ERROR = 2000
 _MAX_DEAD_LETTER = 1_000_000
 
@@ -121,6 +118,18 @@ class StoryWrite:
     base: StoredStory | None = None
 
 
+def index_definitions(prefix: str = "") -> list[IndexDefinition]:
+    """Every index wirefeed keeps, each behind its alias: what `setup` creates, and all that
+    the writer role (pipeline.security) grants access to."""
+    return [
+        IndexDefinition(f"{prefix}articles", ARTICLES_VERSION, ARTICLES_MAPPING),
+        IndexDefinition(f"{prefix}feeds", FEEDS_VERSION, FEEDS_MAPPING),
+        IndexDefinition(f"{prefix}dedup-keys", 1, DEDUP_KEYS_MAPPING),
+        IndexDefinition(f"{prefix}feed-health", FEED_HEALTH_VERSION, FEED_HEALTH_MAPPING),
+        IndexDefinition(f"{prefix}dead-letters", 1, DEAD_LETTERS_MAPPING),
+    ]
+
+
 class Store:
     """Indices live behind aliases (`articles`, `feeds`) over versioned indices."""
 
@@ -132,13 +141,7 @@ class Store:
         self.feed_health = f"{prefix}feed-health"
         self.dead_letters = f"{prefix}dead-letters"
         self._prefix = prefix
-        self._definitions = {
-            self.articles: (ARTICLES_VERSION, ARTICLES_MAPPING),
-            self.feeds: (FEEDS_VERSION, FEEDS_MAPPING),
-            self.dedup_keys: (1, DEDUP_KEYS_MAPPING),
-            self.feed_health: (FEED_HEALTH_VERSION, FEED_HEALTH_MAPPING),
-            self.dead_letters: (1, DEAD_LETTERS_MAPPING),
-        }
+        self._definitions = {d.alias: (d.version, d.mapping) for d in index_definitions(prefix)}
 
     @classmethod
     def from_settings(cls, engine: EngineSettings) -> Store:
@@ -236,43 +239,55 @@ class Store:
         return source, target
 
     def copy_index(self, source: str, target: str) -> CopyResult:
-        """Copy every document of `source` into `target` with the reindex API.
+        """Copy every document of `source` into `target`: a scroll over `source`, written
+        to `target` in bulk, each document with its version as an external version.
 
-        External versioning makes the copy repeatable: a second pass adds documents written
-        to `source` since the first and updates those changed there, but never overwrites a
-        newer version that was written to `target` directly.
+        Done by the client, not the server's reindex API, so that one path runs on every
+        engine (the test distribution has no reindex module) and that path is what the
+        tests exercise. External versioning makes a pass repeatable: a second pass adds
+        documents written to `source` since the first and updates those changed there, but
+        never overwrites a newer version that was written to `target` directly (409, kept).
         """
         self.client.indices.refresh(index=source)
         source_count = int(self.client.count(index=source)["count"])
-        task = self.client.reindex(
-            source={"index": source},
-            dest={"index": target, "version_type": "external"},
-            conflicts="proceed",
-            wait_for_completion=False,
-            refresh=True,
-        )["task"]
-        # Polled rather than waited on: a server-side wait that runs out is an error on some
-        # versions, and a long copy must never look like a failed one.
-        while True:
-            with warnings.catch_warnings():
-                # The client flags the tasks API as a preview; reindex has used it for years.
-                warnings.simplefilter("ignore", GeneralAvailabilityWarning)
-                status = self.client.tasks.get(task_id=task)
-            if status.get("completed"):
-                break
-            time.sleep(REINDEX_POLL_SECONDS)
-        response = status.get("response", {})
-        failures = [str(f.get("cause", f)) for f in response.get("failures", [])]
-        if status.get("error"):
-            failures.append(str(status["error"]))
+        actions = (
+            {
+                "_op_type": "index",
+                "_index": target,
+                "_id": hit["_id"],
+                "version": hit["_version"],
+                "version_type": "external",
+                "_source": hit["_source"],
+            }
+            for hit in helpers.scan(
+                self.client, index=source, query={"sort": ["_doc"]}, version=True, size=1000
+            )
+        )
+        created = updated = 0
+        failures = []
+        for ok, item in helpers.streaming_bulk(
+            self.client.options(retry_on_status=()),
+            actions,
+            raise_on_error=False,
+            max_retries=BULK_RETRIES,
+            initial_backoff=BULK_BACKOFF,
+            chunk_size=1000,
+            max_chunk_bytes=BULK_MAX_BYTES,
+        ):
+            info = item["index"]
+            if ok:
+                created += info.get("result") == "created"
+                updated += info.get("result") == "updated"
+            elif info.get("status") != 409:
+                failures.append(f"{info.get('_id')}: {info.get('error')}")
         self.client.indices.refresh(index=target)
         return CopyResult(
             source=source,
             target=target,
             source_count=source_count,
             target_count=int(self.client.count(index=target)["count"]),
-            created=int(response.get("created", 0)),
-            updated=int(response.get("updated", 0)),
+            created=created,
+            updated=updated,
             failures=failures,
         )
 
@@ -433,6 +448,8 @@ class Store:
         if outdated_from is not None:
             query = {"bool": {"must_not": [{"term": {"enrichment_version": outdated_from}}]}}
         body = {"query": query, "sort": ["_doc"], "_source": ["title", "body", "language"]}
+        # A story indexed a moment ago is a story to enrich too.
+        self.client.indices.refresh(index=self.articles)
         for hit in helpers.scan(self.client, index=self.articles, query=body, size=page_size):
             src = hit["_source"]
             yield StoryText(
@@ -595,6 +612,11 @@ class Store:
             helpers.bulk(self.client, actions, max_retries=3)
 
     def all_feed_states(self) -> list[FeedState]:
+        """Every feed's state as last saved. A scan sees only what a refresh has made
+        searchable, and callers write these states back (sync_feeds): a state saved a
+        moment before must not read as missing, so the small feeds index is refreshed
+        first. Reads by URL (`feed_states`) are real-time gets and need no refresh."""
+        self.client.indices.refresh(index=self.feeds)
         return [
             _feed_state_from_source(hit["_source"])
             for hit in helpers.scan(self.client, index=self.feeds, query={"sort": ["_doc"]})

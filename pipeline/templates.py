@@ -29,7 +29,7 @@ class IndexDefinition:
 
 @dataclass(frozen=True, slots=True)
 class CopyResult:
-    """One pass of the reindex API from one version index into another."""
+    """One copy pass from one version index into another (`Store.copy_index`)."""
 
     source: str
     target: str
