@@ -8,6 +8,8 @@ never make a test touch the outside network.
 from __future__ import annotations
 
 import os
+import secrets
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -53,28 +55,37 @@ def _refuse_off_loopback(event: str, args: tuple) -> None:
 
 sys.addaudithook(_refuse_off_loopback)
 
-from pipeline.config import EngineSettings  # noqa: E402
+from pipeline.config import EngineSettings, Settings  # noqa: E402
+from pipeline.security import SecuritySetup, writer_role_name  # noqa: E402
+from pipeline.security import apply as apply_security  # noqa: E402
 from pipeline.store import Store, make_client  # noqa: E402
 from tests.support.feedserver import FeedServer  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def engine_url() -> Iterator[str]:
-    """The real search engine: ELASTICSEARCH_URL if given, else the local one, started once."""
+def engine_admin() -> Iterator[EngineSettings]:
+    """The real search engine as its superuser: ELASTICSEARCH_URL with
+    ELASTICSEARCH_USERNAME/PASSWORD if given, else the local engine, started once."""
     given = os.environ.get("ELASTICSEARCH_URL")
     if given:
-        yield given
+        yield Settings.from_env().engine
         return
     script = ROOT / "scripts" / "search-engine"
     was_running = subprocess.run([script, "status"], capture_output=True).returncode == 0
     started = subprocess.run([script, "start"], capture_output=True, text=True)
     if started.returncode != 0:
         pytest.fail(f"could not start the search engine:\n{started.stderr}")
-    url = started.stdout.strip().splitlines()[-1]
-    os.environ["ELASTICSEARCH_URL"] = url
-    yield url
+    lines = subprocess.run([script, "env"], capture_output=True, text=True, check=True).stdout
+    for name, value in (shlex.split(line)[0].split("=", 1) for line in lines.splitlines()):
+        os.environ[name] = value
+    yield Settings.from_env().engine
     if not was_running:
         subprocess.run([script, "stop"], capture_output=True)
+
+
+@pytest.fixture(scope="session")
+def engine_url(engine_admin: EngineSettings) -> str:
+    return engine_admin.url
 
 
 @pytest.fixture()
@@ -83,8 +94,22 @@ def index_prefix() -> str:
 
 
 @pytest.fixture()
-def engine_settings(engine_url: str, index_prefix: str) -> EngineSettings:
-    return EngineSettings(url=engine_url, index_prefix=index_prefix)
+def engine_settings(engine_admin: EngineSettings, index_prefix: str) -> Iterator[EngineSettings]:
+    """This test's own writer: the least-privilege role and user that `pipeline.security`
+    defines, for this test's index prefix, as production's DAGs write."""
+    writer = SecuritySetup(
+        prefix=index_prefix, user=f"{index_prefix}writer", password=secrets.token_urlsafe(16)
+    )
+    with make_client(engine_admin) as admin:
+        apply_security(admin, writer)
+        yield EngineSettings(
+            url=engine_admin.url,
+            username=writer.user,
+            password=writer.password,
+            index_prefix=index_prefix,
+        )
+        admin.security.delete_user(username=writer.user)
+        admin.security.delete_role(name=writer_role_name(index_prefix))
 
 
 @pytest.fixture()

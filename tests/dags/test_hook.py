@@ -79,11 +79,20 @@ def test_a_url_in_the_host_field(monkeypatch):
 
 
 @pytest.mark.engine
-def test_the_client_talks_to_the_real_engine(monkeypatch, engine_url):
-    host, port = engine_url.rsplit("//", 1)[1].rsplit(":", 1)
-    _connection(monkeypatch, "es_real", conn_type="elasticsearch", host=host, port=int(port))
-    info = WirefeedElasticsearchHook("es_real").get_conn().info()
-    assert info["version"]["number"]
+def test_the_client_logs_in_to_the_real_engine(monkeypatch, engine_settings):
+    host, port = engine_settings.url.rsplit("//", 1)[1].rsplit(":", 1)
+    _connection(
+        monkeypatch,
+        "es_real",
+        conn_type="elasticsearch",
+        host=host,
+        port=int(port),
+        login=engine_settings.username,
+        password=engine_settings.password,
+    )
+    client = WirefeedElasticsearchHook("es_real").get_conn()
+    assert client.security.authenticate()["username"] == engine_settings.username
+    assert client.cluster.health()["status"] in ("green", "yellow")
 
 
 def test_a_uri_connection_keeps_its_https_scheme(monkeypatch):

@@ -22,6 +22,8 @@ def use_engine(monkeypatch: pytest.MonkeyPatch, engine: EngineSettings) -> None:
                 "host": host,
                 "port": int(port),
                 "schema": "http",
+                "login": engine.username,
+                "password": engine.password,
                 "extra": {"index_prefix": engine.index_prefix},
             }
         ),

@@ -8,10 +8,11 @@ secret was searched for. The summary line printed at the end is computed from th
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import socket
 import subprocess
-import sys
+import tempfile
 from collections import Counter
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.config import EngineSettings, Settings
 from pipeline.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -121,10 +123,9 @@ class SpareEngine:
             "WIREFEED_ENGINE_HOME": str(home),
             "WIREFEED_ENGINE_PORT": str(port),
             "WIREFEED_ENGINE_HEAP": "512m",
-            "WIREFEED_PYTHON": sys.executable,
         }
 
-    def _script(self, action: str) -> None:
+    def _script(self, action: str) -> str:
         done = subprocess.run(
             [str(ROOT / "scripts" / "search-engine"), action],
             env=self.env,
@@ -134,6 +135,7 @@ class SpareEngine:
         )
         if done.returncode != 0:
             raise RuntimeError(f"search-engine {action} failed: {done.stderr[-2000:]}")
+        return done.stdout
 
     def start(self) -> None:
         self._script("start")
@@ -141,17 +143,24 @@ class SpareEngine:
     def stop(self) -> None:
         self._script("stop")
 
+    @property
+    def admin(self) -> EngineSettings:
+        """This instance's superuser (its password is its own, made at its first start)."""
+        lines = self._script("env").splitlines()
+        values = dict(shlex.split(line)[0].split("=", 1) for line in lines)
+        return Settings.from_env(values).engine
+
 
 @pytest.fixture(scope="session")
-def spare_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SpareEngine]:
-    home = tmp_path_factory.mktemp("spare-engine")
-    # The jar list of the shared engine saves a Maven resolution (same engine/pom.xml).
-    shared_classpath = ROOT / ".engine" / "classpath.txt"
-    if shared_classpath.exists():
-        shutil.copy(shared_classpath, home / "classpath.txt")
+def spare_engine() -> Iterator[SpareEngine]:
+    # Not under pytest's temporary directory: that is private to this user, and the engine
+    # runs as an account of its own when the tests run as root.
+    home = Path(tempfile.mkdtemp(prefix="wirefeed-spare-engine-"))
+    home.chmod(0o755)
     engine = SpareEngine(home, free_port(range(9290, 9300)))
     engine.start()
     try:
         yield engine
     finally:
         engine.stop()
+        shutil.rmtree(home, ignore_errors=True)

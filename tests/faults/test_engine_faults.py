@@ -22,6 +22,7 @@ from pipeline.store import Store, make_client
 from pipeline.urls import canonical_url
 from tests.faults.conftest import SpareEngine, stored_documents, stored_urls
 from tests.faults.farm import build_farm, cycle, feeds_yaml, items_for, rss
+from tests.support.engine import engine_env
 from tests.support.faultproxy import FaultProxy, ProxyRequest, bulk_to, path_contains
 from tests.support.feedserver import Response
 
@@ -33,9 +34,11 @@ def proxy(engine_url: str) -> Iterator[FaultProxy]:
 
 
 @pytest.fixture()
-def proxied_store(proxy: FaultProxy, store: Store) -> Iterator[Store]:
+def proxied_store(
+    proxy: FaultProxy, store: Store, engine_settings: EngineSettings
+) -> Iterator[Store]:
     """The test's indices (set up directly), reached through the fault proxy."""
-    client = make_client(EngineSettings(url=proxy.url))
+    client = make_client(dataclasses.replace(engine_settings, url=proxy.url))
     yield Store(client, store.feeds.removesuffix("feeds"))
     client.close()
 
@@ -165,8 +168,8 @@ def test_feed_server_dropping_connections_fails_only_that_feed(reliability, stor
     assert_exactly_once(reliability, store, farm.expected_urls)
 
 
-def _cli(feeds_file: Path, engine: str, prefix: str) -> subprocess.Popen:
-    env = {**os.environ, "ELASTICSEARCH_URL": engine, "WIREFEED_INDEX_PREFIX": prefix}
+def _cli(feeds_file: Path, engine: EngineSettings) -> subprocess.Popen:
+    env = {**os.environ, **engine_env(engine)}
     return subprocess.Popen(
         [sys.executable, "-m", "pipeline", "run", "--once", "--feeds", str(feeds_file)],
         env=env,
@@ -181,7 +184,7 @@ def _cli(feeds_file: Path, engine: str, prefix: str) -> subprocess.Popen:
     ["dedup keys bulk in flight", "stories written, keys and feed state not yet"],
 )
 def test_ingest_killed_mid_batch(
-    reliability, proxy, store, index_prefix, feed_server, tmp_path, kill_point
+    reliability, proxy, store, engine_settings, feed_server, tmp_path, kill_point
 ):
     farm = build_farm(feed_server, count=3, per_feed=3, delay=0.3)
     feeds_file = tmp_path / "feeds.yaml"
@@ -196,7 +199,7 @@ def test_ingest_killed_mid_batch(
         proxy.on(bulk_to(store.dedup_keys), kill)
     else:
         proxy.on(bulk_to(store.articles), kill, after_forward=True)
-    running["proc"] = _cli(feeds_file, proxy.url, index_prefix)
+    running["proc"] = _cli(feeds_file, dataclasses.replace(engine_settings, url=proxy.url))
     _, stderr = running["proc"].communicate(timeout=180)
     reliability.fault("ingest SIGKILL mid-batch")
     assert running["proc"].returncode == -signal.SIGKILL, stderr
@@ -214,7 +217,7 @@ def test_ingest_killed_mid_batch(
 def test_engine_stopped_mid_bulk_then_restarted(
     reliability, spare_engine: SpareEngine, index_prefix, feed_server, tmp_path
 ):
-    client = make_client(EngineSettings(url=spare_engine.url))
+    client = make_client(dataclasses.replace(spare_engine.admin, index_prefix=index_prefix))
     store = Store(client, index_prefix)
     store.setup()
     farm = build_farm(feed_server, count=2, per_feed=4)
@@ -222,7 +225,8 @@ def test_engine_stopped_mid_bulk_then_restarted(
     feeds_file.write_text(feeds_yaml(farm.feeds))
     with FaultProxy(spare_engine.url) as proxy:
         proxy.on(bulk_to(store.articles), lambda _request: spare_engine.stop())
-        cli = _cli(feeds_file, proxy.url, index_prefix)
+        engine = dataclasses.replace(spare_engine.admin, url=proxy.url, index_prefix=index_prefix)
+        cli = _cli(feeds_file, engine)
         stdout, stderr = cli.communicate(timeout=180)
     reliability.fault("engine stopped mid-bulk")
     # The run says so and fails; the stories bulk never reached the engine.

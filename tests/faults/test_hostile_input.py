@@ -368,10 +368,10 @@ def _rss_mb() -> float:
 
 
 @pytest.fixture(scope="module")
-def hostile_store(engine_url: str) -> Iterator[Store]:
+def hostile_store(engine_admin: EngineSettings) -> Iterator[Store]:
     """One set of indices for every case (each case has its own server port in its URLs)."""
     prefix = f"t{uuid.uuid4().hex[:10]}-"
-    client = make_client(EngineSettings(url=engine_url, index_prefix=prefix))
+    client = make_client(engine_admin)
     store = Store(client, prefix)
     store.setup()
     yield store

@@ -11,11 +11,14 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pytest
 
 from pipeline.config import ConfigError, EngineSettings, Settings
 from pipeline.models import FeedSource
+from pipeline.security import SecuritySetup
+from pipeline.security import apply as apply_security
 from pipeline.store import Store, make_client
 from tests.faults.conftest import free_port, stored_documents
 from tests.faults.farm import build_farm, cycle, feeds_yaml
@@ -23,17 +26,52 @@ from tests.support.faultproxy import FaultProxy
 from tests.support.feedserver import Response
 
 CANARY = "SECRET-canary-1234"
-API_KEY = f"{CANARY}-apikey"
-BASIC = base64.b64encode(f"elastic:{CANARY}".encode()).decode()
+FAKE_API_KEY = f"{CANARY}-apikey"
 
 
-def _forms(text: str) -> bool:
-    return CANARY in text or BASIC in text
+@dataclass(frozen=True)
+class Canary:
+    """A real writer whose password is the canary, and a real API key of that writer: the
+    secrets a run really authenticates with, searched for afterwards."""
+
+    user: str
+    api_key: str
+
+    @property
+    def basic(self) -> str:
+        return base64.b64encode(f"{self.user}:{CANARY}".encode()).decode()
+
+    def credentials(self, url: str, api_key: bool) -> dict[str, str]:
+        env = {
+            "ELASTICSEARCH_URL": url,
+            "ELASTICSEARCH_USERNAME": self.user,
+            "ELASTICSEARCH_PASSWORD": CANARY,
+        }
+        if api_key:
+            env["ELASTICSEARCH_API_KEY"] = self.api_key
+        return env
 
 
-def scan(reliability, places: dict[str, str]) -> None:
-    leaked = reliability.scan(CANARY, places)
-    leaked += reliability.scan(BASIC, places)
+@pytest.fixture()
+def canary(engine_admin: EngineSettings, store: Store) -> Iterator[Canary]:
+    prefix = store.feeds.removesuffix("feeds")
+    writer = SecuritySetup(prefix=prefix, user=f"{prefix}canary", password=CANARY)
+    with make_client(engine_admin) as admin:
+        apply_security(admin, writer)
+        key = admin.security.grant_api_key(
+            grant_type="password",
+            username=writer.user,
+            password=CANARY,
+            api_key={"name": f"{prefix}canary"},
+        )["encoded"]
+        yield Canary(writer.user, key)
+        admin.security.invalidate_api_key(username=writer.user)
+        admin.security.delete_user(username=writer.user)
+
+
+def scan(reliability, canary: Canary | None, places: dict[str, str]) -> None:
+    secrets = [CANARY] + ([canary.basic, canary.api_key] if canary else [])
+    leaked = [name for secret in secrets for name in reliability.scan(secret, places)]
     assert leaked == [], f"secret found in: {leaked}"
 
 
@@ -43,25 +81,22 @@ def proxy(engine_url: str) -> Iterator[FaultProxy]:
         yield running
 
 
-def credentials(url: str, api_key: bool) -> dict[str, str]:
-    env = {
-        "ELASTICSEARCH_URL": url,
-        "ELASTICSEARCH_USERNAME": "elastic",
-        "ELASTICSEARCH_PASSWORD": CANARY,
-    }
-    if api_key:
-        env["ELASTICSEARCH_API_KEY"] = API_KEY
-    return env
-
-
 def test_settings_and_config_errors_hide_the_secret(reliability):
-    settings = Settings.from_env(credentials("http://127.0.0.1:9200", api_key=True))
+    settings = Settings.from_env(
+        {
+            "ELASTICSEARCH_URL": "http://127.0.0.1:9200",
+            "ELASTICSEARCH_USERNAME": "elastic",
+            "ELASTICSEARCH_PASSWORD": CANARY,
+            "ELASTICSEARCH_API_KEY": FAKE_API_KEY,
+        }
+    )
     assert settings.engine.password == CANARY  # the secret is there, only never shown
     with pytest.raises(ConfigError) as bad_url:
         Settings.from_env({"ELASTICSEARCH_URL": f"elastic:{CANARY}@127.0.0.1:9200"})
     client = make_client(settings.engine)
     scan(
         reliability,
+        None,
         {
             "repr(settings)": repr(settings),
             "str(settings)": str(settings),
@@ -84,13 +119,14 @@ def _wirefeed(args: list[str], env: dict[str, str]) -> subprocess.CompletedProce
     )
 
 
-def _echo_401() -> bytes:
+def _echo_401(canary: Canary) -> bytes:
     """A hostile or misconfigured engine that echoes the credentials it was sent."""
+    reason = f"bad credentials: Authorization: Basic {canary.basic} / ApiKey {canary.api_key}"
     return json.dumps(
         {
             "error": {
                 "type": "security_exception",
-                "reason": f"bad credentials: Authorization: Basic {BASIC} / ApiKey {API_KEY}",
+                "reason": reason,
             },
             "status": 401,
         }
@@ -98,7 +134,7 @@ def _echo_401() -> bytes:
 
 
 def test_cli_output_never_shows_the_secret(
-    reliability, proxy, store, index_prefix, feed_server, tmp_path
+    reliability, proxy, store, canary, index_prefix, feed_server, tmp_path
 ):
     farm = build_farm(feed_server, count=1, per_feed=2)
     broken = feed_server.add("/broken.xml", Response(b"oops", 500))
@@ -108,21 +144,22 @@ def test_cli_output_never_shows_the_secret(
     runs: dict[str, subprocess.CompletedProcess] = {}
     # A successful run (with a failing feed) and the status listing, through the real engine.
     for api_key in (False, True):
-        env = {**credentials(proxy.url, api_key), **prefix}
+        env = {**canary.credentials(proxy.url, api_key), **prefix}
         runs[f"run api_key={api_key}"] = _wirefeed(
             ["run", "--once", "--feeds", str(feeds_file)], env
         )
     runs["feeds status"] = _wirefeed(
-        ["feeds", "status"], {**credentials(proxy.url, True), **prefix}
+        ["feeds", "status"], {**canary.credentials(proxy.url, True), **prefix}
     )
     # The engine refusing the credentials and echoing them back.
-    proxy.answer(lambda _request: True, 401, times=1000, body=_echo_401())
-    runs["engine echoes 401"] = _wirefeed(["setup"], credentials(proxy.url, api_key=True))
+    proxy.answer(lambda _request: True, 401, times=1000, body=_echo_401(canary))
+    runs["engine echoes 401"] = _wirefeed(["setup"], canary.credentials(proxy.url, api_key=True))
     proxy.clear()
     # The engine down, with the credentials in the URL as well.
     closed = f"http://elastic:{CANARY}@127.0.0.1:{free_port(range(9300, 9400))}"
-    runs["engine down"] = _wirefeed(["setup"], credentials(closed, api_key=False))
-    runs["bad URL"] = _wirefeed(["setup"], credentials(f"elastic:{CANARY}@127.0.0.1:9", False))
+    runs["engine down"] = _wirefeed(["setup"], canary.credentials(closed, api_key=False))
+    bad_url = canary.credentials(f"elastic:{CANARY}@127.0.0.1:9", api_key=False)
+    runs["bad URL"] = _wirefeed(["setup"], bad_url)
 
     assert [r.returncode for r in runs.values()] == [0, 0, 0, 1, 1, 2], {
         k: r.stderr[-500:] for k, r in runs.items()
@@ -136,18 +173,18 @@ def test_cli_output_never_shows_the_secret(
     }
     places["feeds index"] = json.dumps(stored_documents(store, store.feeds))
     places["stories index"] = json.dumps(stored_documents(store, store.articles))
-    scan(reliability, places)
+    scan(reliability, canary, places)
     assert len(stored_documents(store, store.feeds)) == 2
 
 
 def test_logs_and_exceptions_in_process_never_show_the_secret(
-    reliability, proxy, store, feed_server, caplog
+    reliability, proxy, store, canary, feed_server, caplog
 ):
     farm = build_farm(feed_server, count=1, per_feed=2)
     broken = feed_server.add("/broken.xml", Response(b"oops", 500))
     feeds = [*farm.feeds, FeedSource(broken, full_text="never")]
     engine = EngineSettings(
-        url=proxy.url, username="elastic", password=CANARY, index_prefix=store.feeds[:-5]
+        url=proxy.url, username=canary.user, password=CANARY, index_prefix=store.feeds[:-5]
     )
     client = make_client(engine)
     with caplog.at_level(logging.DEBUG):
@@ -163,6 +200,7 @@ def test_logs_and_exceptions_in_process_never_show_the_secret(
     assert summary.feeds_failed == 1
     scan(
         reliability,
+        canary,
         {
             "log records": caplog.text,
             "exception": f"{failed.value!s} {failed.value!r} {failed.getrepr()}",
@@ -174,7 +212,7 @@ def test_logs_and_exceptions_in_process_never_show_the_secret(
 
 
 def test_airflow_task_output_never_shows_the_secret(
-    reliability, store, feed_server, tmp_path, monkeypatch, caplog
+    reliability, store, canary, feed_server, tmp_path, monkeypatch, caplog
 ):
     from wirefeed_airflow import tasks
 
@@ -187,7 +225,7 @@ def test_airflow_task_output_never_shows_the_secret(
         "conn_type": "elasticsearch",
         "host": host,
         "port": int(port),
-        "login": "elastic",
+        "login": canary.user,
         "password": CANARY,
         "extra": {"index_prefix": store.feeds[:-5]},
     }
@@ -198,6 +236,7 @@ def test_airflow_task_output_never_shows_the_secret(
     assert result["stories_new"] == 2
     scan(
         reliability,
+        canary,
         {
             "task log": caplog.text,
             "task return value": json.dumps(result),
@@ -207,24 +246,24 @@ def test_airflow_task_output_never_shows_the_secret(
 
 
 def test_cli_blanks_a_secret_that_reaches_its_output(
-    reliability, store, engine_url, capsys, monkeypatch
+    reliability, store, canary, engine_url, capsys, monkeypatch
 ):
     """Defence in depth: an error text that carries the secret (here planted in a feed's
     stored error, as a server echoing the credentials would) is blanked in CLI output."""
     from pipeline.cli import main
     from pipeline.models import FeedState
 
-    planted = f"HTTP 401: Authorization: Basic {BASIC}; password={CANARY}"
+    planted = f"HTTP 401: Authorization: Basic {canary.basic}; password={CANARY}"
     store.save_feed_states([FeedState(url="http://127.0.0.1:9/feed", last_error=planted)])
     store.refresh()
-    for name, value in credentials(engine_url, api_key=True).items():
+    for name, value in canary.credentials(engine_url, api_key=True).items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("WIREFEED_INDEX_PREFIX", store.feeds[:-5])
     assert main(["feeds", "status"]) == 0
     assert main(["feeds", "status", "--json"]) == 0
     out, err = capsys.readouterr()
     assert "HTTP 401: Authorization: Basic ***; password=***" in out
-    scan(reliability, {"feeds status stdout": out, "feeds status stderr": err})
+    scan(reliability, canary, {"feeds status stdout": out, "feeds status stderr": err})
 
 
 def test_the_scan_finds_a_planted_secret(reliability):
@@ -232,4 +271,3 @@ def test_the_scan_finds_a_planted_secret(reliability):
     probe = type(reliability)()
     assert probe.scan(CANARY, {"planted": f"password={CANARY}", "clean": "nothing"}) == ["planted"]
     assert probe.leaks == 1
-    assert _forms(f"Basic {BASIC}")

@@ -8,6 +8,7 @@ import feedparser
 import pytest
 
 from tests.support.cli import wirefeed_json
+from tests.support.engine import engine_env
 from tests.support.feedserver import Response
 from tests.support.paths import shared_path
 
@@ -30,10 +31,7 @@ def test_run_once_then_search_finds_the_story(feed_server, engine_settings, tmp_
     url = feed_server.add("/bbc.xml", Response(body))
     feeds = tmp_path / "feeds.yaml"
     feeds.write_text(f"- url: {url}\n  name: BBC World\n")
-    env = {
-        "ELASTICSEARCH_URL": engine_settings.url,
-        "WIREFEED_INDEX_PREFIX": engine_settings.index_prefix,
-    }
+    env = engine_env(engine_settings)
 
     first = wirefeed_json("run", "--once", "--feeds", str(feeds), env=env)
     entries = len(feedparser.parse(body).entries)

@@ -27,6 +27,7 @@ from pipeline.run import run_cycle
 from pipeline.store import Store, StoryWrite
 from tests.support.articles import make_article
 from tests.support.cli import wirefeed_json
+from tests.support.engine import engine_env
 from tests.support.feedserver import Request, Response
 from tests.support.paths import shared_path
 
@@ -185,10 +186,7 @@ def test_outlet_facets_count_outlets_not_copies(feed_server, store):
 def test_story_command_finds_the_story_of_any_copy_url(feed_server, store, engine_settings):
     run_cycle(_feeds(feed_server), store, Settings.from_env())
     store.refresh()
-    env = {
-        "ELASTICSEARCH_URL": engine_settings.url,
-        "WIREFEED_INDEX_PREFIX": engine_settings.index_prefix,
-    }
+    env = engine_env(engine_settings)
     # The URL as a reader shares it, tracking parameter and all.
     found = wirefeed_json("story", f"https://{OUTLETS[1]}/story/2?utm_medium=social", env=env)
     assert found["id"] == story_id_for(f"https://{OUTLETS[0]}/story/2")
@@ -280,10 +278,7 @@ def test_two_processes_ingesting_copies_at_once_make_one_story_per_group(
         path = tmp_path / f"{outlet}.yaml"
         path.write_text(f"- url: {url}\n  name: {outlet}\n")
         feeds.append(path)
-    env = {
-        "ELASTICSEARCH_URL": engine_settings.url,
-        "WIREFEED_INDEX_PREFIX": engine_settings.index_prefix,
-    }
+    env = engine_env(engine_settings)
     processes = [
         subprocess.Popen(
             [sys.executable, "-m", "pipeline", "run", "--once", "--feeds", str(p), "--json"],

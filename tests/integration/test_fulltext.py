@@ -29,6 +29,7 @@ from pipeline.store import Store
 from pipeline.urls import canonical_url
 from tests.support.articles import make_article
 from tests.support.cli import wirefeed, wirefeed_json
+from tests.support.engine import engine_env
 from tests.support.feedserver import FeedServer, Response
 from tests.support.pages import article_page, seed_story
 
@@ -94,8 +95,7 @@ def test_indexed_body_is_the_pages_main_text(feed_server, engine_settings, store
     settings = Settings.from_env(
         {
             **os.environ,
-            "ELASTICSEARCH_URL": engine_settings.url,
-            "WIREFEED_INDEX_PREFIX": engine_settings.index_prefix,
+            **engine_env(engine_settings),
         }
     )
 

@@ -10,6 +10,7 @@ import pytest
 
 from pipeline.cli import main
 from pipeline.sources import load_feeds
+from tests.support.engine import engine_env
 from tests.support.feedserver import Response
 
 pytestmark = pytest.mark.engine
@@ -17,8 +18,8 @@ pytestmark = pytest.mark.engine
 
 @pytest.fixture()
 def cli(capsys, monkeypatch, engine_settings):
-    monkeypatch.setenv("ELASTICSEARCH_URL", engine_settings.url)
-    monkeypatch.setenv("WIREFEED_INDEX_PREFIX", engine_settings.index_prefix)
+    for name, value in engine_env(engine_settings).items():
+        monkeypatch.setenv(name, value)
 
     def run(*args: str) -> subprocess.CompletedProcess:
         code = main(list(args))

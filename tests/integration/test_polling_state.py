@@ -268,3 +268,18 @@ def test_one_broken_feed_does_not_stop_the_others(feed_server, store, engine_set
     )
     assert [o.status for o in summary.outcomes] == ["blocked", "http_404", "ok"]
     assert summary.stories_new == 3
+
+
+def test_every_state_read_sees_the_states_just_saved(store: Store):
+    """sync_feeds and the registered-feed list read every state, then write them back: a
+    state saved a moment ago but not yet made searchable must not read as missing (that
+    read made sync re-add it as new, wiping its ETag, failures and schedule)."""
+    store.client.indices.put_settings(index=store.feeds, settings={"refresh_interval": "-1"})
+    saved = [
+        FeedState(url=f"http://127.0.0.1:9/feed/{n}", etag=f'"{n}"', failures=n) for n in range(3)
+    ]
+    store.save_feed_states(saved)
+    read = {s.url: s for s in store.all_feed_states()}
+    assert set(read) == {s.url for s in saved}
+    assert [read[s.url].etag for s in saved] == ['"0"', '"1"', '"2"']
+    assert [read[s.url].failures for s in saved] == [0, 1, 2]

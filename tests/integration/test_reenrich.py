@@ -14,6 +14,7 @@ from pipeline.models import Article, Entities, EntityMention, FeedSource
 from pipeline.run import run_cycle
 from tests.support.articles import make_article
 from tests.support.cli import wirefeed_json
+from tests.support.engine import engine_env
 from tests.support.feedserver import Response
 from tests.support.paths import shared_path
 
@@ -116,10 +117,7 @@ def test_reenrich_all_from_the_command_line(store, engine_settings, enricher):
     current = Entities(version=enricher.version, mentions=(EntityMention("Marker", "misc", 1),))
     store.index_new_stories([article("un", current), article("putin", STALE)])
     store.refresh()
-    env = {
-        "ELASTICSEARCH_URL": engine_settings.url,
-        "WIREFEED_INDEX_PREFIX": engine_settings.index_prefix,
-    }
+    env = engine_env(engine_settings)
 
     summary = wirefeed_json("reenrich", "--all", env=env)
 
@@ -159,7 +157,4 @@ def test_ingest_enriches_new_stories(store, engine_settings, feed_server, enrich
 
 
 def _env(engine_settings) -> dict[str, str]:
-    return {
-        "ELASTICSEARCH_URL": engine_settings.url,
-        "WIREFEED_INDEX_PREFIX": engine_settings.index_prefix,
-    }
+    return engine_env(engine_settings)

@@ -6,6 +6,7 @@ import pytest
 
 from tests.integration.test_reindex import _article
 from tests.support.cli import wirefeed
+from tests.support.engine import engine_env
 
 pytestmark = pytest.mark.engine
 
@@ -14,10 +15,7 @@ def test_reindex_command_moves_the_alias_and_keeps_or_deletes_the_old_version(
     store, engine_settings
 ):
     store.index_new_stories([_article(n) for n in range(3)])
-    env = {
-        "ELASTICSEARCH_URL": engine_settings.url,
-        "WIREFEED_INDEX_PREFIX": engine_settings.index_prefix,
-    }
+    env = engine_env(engine_settings)
     kept = wirefeed("reindex", "articles", env=env)
     assert kept.returncode == 0, kept.stderr
     assert f"{store.articles}-v1 kept" in kept.stdout

@@ -11,6 +11,7 @@ import jsonschema
 import pytest
 import yaml
 
+from tests.support.compose import env_example
 from tests.support.paths import shared_path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -19,15 +20,6 @@ COMPOSE = yaml.safe_load(COMPOSE_TEXT)
 SERVICES = COMPOSE["services"]
 # ${VAR}, ${VAR:-default}, ${VAR:?error}, $VAR; `$$` is a literal dollar for the container.
 VARIABLE = re.compile(r"(?<!\$)\$(?:\{([A-Za-z_][A-Za-z0-9_]*)|([A-Za-z_][A-Za-z0-9_]*))")
-
-
-def _env_example() -> dict[str, str]:
-    values = {}
-    for line in (ROOT / ".env.example").read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.lstrip().startswith("#"):
-            name, _, value = line.partition("=")
-            values[name.strip()] = value
-    return values
 
 
 def _depends_on(service: dict) -> dict[str, dict]:
@@ -128,12 +120,12 @@ def test_airflow_init_migrates_creates_the_admin_and_the_connection():
 
 @pytest.mark.parametrize("name", sorted({m[0] or m[1] for m in VARIABLE.findall(COMPOSE_TEXT)}))
 def test_every_variable_is_documented_in_env_example(name):
-    assert name in _env_example(), f"${name} is used by docker-compose.yml, not in .env.example"
+    assert name in env_example(), f"${name} is used by docker-compose.yml, not in .env.example"
 
 
 def test_env_example_documents_nothing_unused():
     used = {m[0] or m[1] for m in VARIABLE.findall(COMPOSE_TEXT)}
-    assert set(_env_example()) <= used
+    assert set(env_example()) <= used
 
 
 def test_dockerfile_installs_the_project_and_the_spacy_model():

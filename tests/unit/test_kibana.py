@@ -72,14 +72,13 @@ def _index_fields(mapping: dict[str, Any], prefix: str = "") -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def fields_by_data_view(engine_url) -> dict[str, dict[str, str]]:
+def fields_by_data_view(engine_admin) -> dict[str, dict[str, str]]:
     """The mappings as the real engine holds them after `setup()`, keyed by the data view
     title (the alias name without a prefix, as in production)."""
-    from pipeline.config import EngineSettings
     from pipeline.store import make_client
 
     prefix = f"tkibana{uuid.uuid4().hex[:8]}-"
-    client = make_client(EngineSettings(url=engine_url, index_prefix=prefix))
+    client = make_client(engine_admin)
     store = Store(client, prefix)
     store.setup()
     try:
