@@ -175,7 +175,7 @@ def candidate_pairs(items: list[Item]) -> set[tuple[int, int]]:
     """Pairs that share at least one band key: what the engine look-up would return."""
     buckets: dict[str, list[int]] = defaultdict(list)
     for index, item in enumerate(items):
-        for key in item.fingerprint.bands:
+        for key in item.fingerprint.lookup_keys:
             buckets[key].append(index)
     pairs = set()
     for members in buckets.values():

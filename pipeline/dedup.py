@@ -98,9 +98,15 @@ class Fingerprint:
     def __post_init__(self) -> None:
         object.__setattr__(self, "bands", _bands(self.signature))
 
+    @property
+    def lookup_keys(self) -> tuple[str, ...]:
+        """The keys whose owners are this body's candidate stories."""
+        return self.bands
+
     def claim_keys(self) -> list[str]:
-        """Keys a new story with this body claims before it is written: body hash and bands."""
-        return [body_key(self.body_hash), *self.bands] if self.body_hash else []
+        """Keys a new story with this body claims before it is written: body hash and the
+        look-up keys."""
+        return [body_key(self.body_hash), *self.lookup_keys] if self.body_hash else []
 
     def encoded_signature(self) -> str | None:
         return base64.b64encode(self.signature).decode("ascii") if self.signature else None
