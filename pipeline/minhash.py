@@ -80,7 +80,7 @@ def containment_of(inner: np.ndarray, outer: np.ndarray, k: int, min_sample: int
     """
     limits = [int(s[-1]) for s in (inner, outer) if len(s) >= k]
     sample = inner[inner <= min(limits)] if limits else inner
-    if len(sample) < min_sample:
+    if len(sample) < min_sample or not len(outer):
         return 0.0
     # Both are ascending: a binary search finds each sampled hash's place in `outer`.
     places = np.minimum(np.searchsorted(outer, sample), len(outer) - 1)

@@ -9,8 +9,8 @@ import pytest
 from pipeline.config import ConfigError
 from pipeline.dedup import (
     BANDS,
-    DEFAULT_CONTAINMENT,
     DEFAULT_THRESHOLD,
+    MIN_CONTAINMENT,
     MIN_WORDS,
     SHINGLE_KEYS,
     best_match,
@@ -162,7 +162,7 @@ def test_a_copy_with_a_dropped_paragraph_and_an_inserted_line_is_a_copy():
 @pytest.mark.parametrize("share", [0.5, 0.6])
 def test_the_first_part_of_a_story_with_outlet_edits_is_a_copy_of_it(share):
     full, part = fingerprint(DAM), fingerprint(partial_copy(DAM, share))
-    assert containment(part, full) >= DEFAULT_CONTAINMENT
+    assert containment(part, full) >= MIN_CONTAINMENT
     assert is_copy(part, full) and is_copy(full, part)  # whichever arrives first
     # Candidates whatever the bands do: a contained body shares the other's smallest hashes.
     shared = set(part.lookup_keys) & set(full.lookup_keys)
@@ -186,7 +186,7 @@ def test_a_teaser_stays_apart_from_the_story_it_opens():
 def test_another_outlets_report_of_the_same_event_stays_apart():
     full, report = fingerprint(DAM), fingerprint(DAM_REPORT)
     # Long enough to be judged; sharing a quote and a sentence is not being contained.
-    assert 0.0 < containment(report, full) < DEFAULT_CONTAINMENT
+    assert 0.0 < containment(report, full) < MIN_CONTAINMENT
     assert not is_copy(report, full) and not is_copy(full, report)
 
 
