@@ -3,7 +3,7 @@
 Runs against the real engine (ELASTICSEARCH_URL, default http://127.0.0.1:9200) under two
 benchmark-only index prefixes (one per size) that it deletes afterwards. Stories are
 preloaded in bulk the way the pipeline stores them: the story document, its signature
-document, its body and 32 band keys, and its URL and guid keys. Then batches of fresh
+document, its body key and look-up keys, and its URL and guid keys. Then batches of fresh
 articles go through the whole dedup path (exact_dedup, assign_stories, write_assignment),
 alternating between the two sizes: half are syndicated copies of stored stories (dateline
 added, last paragraph cut), half are new stories. Every look-up is a get by document id
@@ -73,7 +73,7 @@ def preload_actions(store: Store, first: int, last: int):
             "_id": f"sig:{story_id}",
             "_source": signature_source(story_id, fp),
         }
-        keys = [(k, k.split(":", 1)[0]) for k in fp.bands]
+        keys = [(k, k.split(":", 1)[0]) for k in fp.lookup_keys]
         keys += [(body_key(fp.body_hash), "body"), (url_key(a.url), "url")]
         keys.append((guid_key(a.feed_url, a.guid), "guid"))
         for key, kind in keys:

@@ -141,7 +141,7 @@ def assign_stories(
     members = [Member(a, fp) for a, fp in zip(exact.pending, found, strict=True)]
     claimed = store.claimed(k for m in members for k in m.fingerprint.claim_keys())
     known = store.signatures(
-        claimed[k] for m in members for k in m.fingerprint.bands if k in claimed
+        claimed[k] for m in members for k in m.fingerprint.lookup_keys if k in claimed
     )
     local_keys: dict[str, str] = {}  # claim key -> story opened earlier in this batch
     opened: dict[str, NewStory] = {}
@@ -152,7 +152,7 @@ def assign_stories(
         if target is None:
             candidates = {
                 owner: known[owner] if owner in known else opened[owner].founder.fingerprint
-                for key in fp.bands
+                for key in fp.lookup_keys
                 if (owner := claimed.get(key) or local_keys.get(key))
                 and (owner in known or owner in opened)
             }

@@ -5,10 +5,13 @@ trailers, quote style, whitespace and sometimes a dropped last paragraph. We com
 normalised *body* only (headlines are what outlets rewrite most):
 
 - exact keys: the canonical URL, the (feed, guid) pair and a hash of the normalised body;
-- near-duplicates: MinHash over word shingles, cut into LSH bands. A band key is a plain
-  string, stored in the search engine as a document id, so finding candidates is a key
-  look-up whatever the number of stories. A candidate is confirmed when the estimated
-  resemblance reaches the threshold (see `similarity`).
+- near-duplicates: MinHash over word shingles, cut into LSH bands, and a bottom-k sketch of
+  the shingle hashes, whose smallest few are keys too. A key is a plain string, stored in
+  the search engine as a document id, so finding candidates is a key look-up whatever the
+  number of stories. A candidate is confirmed when the estimated resemblance reaches the
+  threshold (see `similarity`), or when the shorter body, long enough to identify a story,
+  is contained in the other (see `containment`): outlets cut wire copy to its first
+  paragraphs, and the resemblance of a story to its first half is about one half.
 """
 
 from __future__ import annotations
@@ -25,7 +28,13 @@ import numpy as np
 from pipeline.config import ConfigError
 from pipeline.extract import is_trailer
 from pipeline.ids import doc_id
-from pipeline.minhash import permutations, signature
+from pipeline.minhash import (
+    bottom_k,
+    containment_of,
+    item_hashes,
+    permutations,
+    signature_of_hashes,
+)
 from pipeline.workers import pool_map, share
 
 SHINGLE_WORDS = 3
@@ -37,6 +46,22 @@ ROWS = NUM_PERM // BANDS
 DEFAULT_THRESHOLD = 0.55
 # Below this many words a body says too little to tell copies from look-alikes.
 MIN_WORDS = 12
+# From benchmarks/dedup_eval.py (tuning half): partial copies (the first 50-80% of a story,
+# with outlet edits) are contained >= 0.95, independent reports of one event (ECB+) at most
+# 0.71. 0.8 leaves the copies room for heavier edits than the benchmark's (changing one word
+# in 30 costs them about 0.1) and the independent reports room for a sketch's sampling error.
+MIN_CONTAINMENT = 0.8
+# Containment is judged on at least this many of the shorter body's shingle hashes: the
+# whole set of a short body, so nothing under about 66 words (a teaser or a brief is
+# contained in many longer texts about its event), and a sample large enough that an
+# independent report does not pass by chance when the other body is long.
+MIN_CONTAINED_SHINGLES = 64
+# Sketch size: bodies up to this many shingles are held whole; longer ones by a sample.
+SKETCH_SIZE = 512
+# The sketch's smallest hashes that are look-up keys. A body contained in another holds the
+# other's smallest shared hash with a chance of its share, so one of these few keys is
+# almost always common to both (bands alone find a half copy only about half the time).
+SHINGLE_KEYS = 8
 _PERMUTATIONS = permutations(NUM_PERM, seed=1)
 
 _QUOTES = str.maketrans({c: "'" for c in "\u2018\u2019\u201a\u201b\u2032\u00b4`"}) | str.maketrans(
@@ -91,19 +116,24 @@ class Fingerprint:
     words: int
     body_hash: str | None
     signature: bytes | None  # NUM_PERM little-endian uint32 MinHash values
-    # The LSH band keys, derived once where the fingerprint is made (a worker, for a batch):
-    # a cycle reads them several times, and they are 32 hashes each.
+    # Up to SKETCH_SIZE smallest shingle hashes, ascending little-endian uint32; None on a
+    # signature stored before sketches were (such a story is judged by resemblance alone).
+    sketch: bytes | None = None
+    # The LSH band keys and the look-up keys (bands, then the sketch's smallest hashes),
+    # derived once where the fingerprint is made (a worker, for a batch): a cycle reads them
+    # several times, and they are 40 hashes each.
     bands: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    lookup_keys: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "bands", _bands(self.signature))
+        bands = _bands(self.signature)
+        object.__setattr__(self, "bands", bands)
+        object.__setattr__(self, "lookup_keys", bands + _shingle_keys(self.sketch))
 
     def claim_keys(self) -> list[str]:
-        """Keys a new story with this body claims before it is written: body hash and bands."""
-        return [body_key(self.body_hash), *self.bands] if self.body_hash else []
-
-    def encoded_signature(self) -> str | None:
-        return base64.b64encode(self.signature).decode("ascii") if self.signature else None
+        """Keys a new story with this body claims before it is written: body hash and the
+        look-up keys."""
+        return [body_key(self.body_hash), *self.lookup_keys] if self.body_hash else []
 
 
 def _bands(signature: bytes | None) -> tuple[str, ...]:
@@ -116,13 +146,25 @@ def _bands(signature: bytes | None) -> tuple[str, ...]:
     )
 
 
+def _shingle_keys(sketch: bytes | None) -> tuple[str, ...]:
+    if sketch is None:
+        return ()
+    smallest = np.frombuffer(sketch, dtype="<u4")[:SHINGLE_KEYS]
+    return tuple(f"shingle:{int(h):08x}" for h in smallest)
+
+
 def fingerprint(body: str) -> Fingerprint:
     words = normalised_words(body)
     digest = body_hash(words)
     if digest is None:
         return Fingerprint(words=len(words), body_hash=None, signature=None)
-    values = signature(shingles(words), _PERMUTATIONS)
-    return Fingerprint(words=len(words), body_hash=digest, signature=values.astype("<u4").tobytes())
+    hashes = item_hashes(shingles(words))
+    return Fingerprint(
+        words=len(words),
+        body_hash=digest,
+        signature=signature_of_hashes(hashes, _PERMUTATIONS).astype("<u4").tobytes(),
+        sketch=bottom_k(hashes, SKETCH_SIZE).astype("<u4").tobytes(),
+    )
 
 
 def fingerprints(bodies: Sequence[str]) -> list[Fingerprint]:
@@ -133,15 +175,21 @@ def fingerprints(bodies: Sequence[str]) -> list[Fingerprint]:
     return found if found is not None else [fingerprint(body) for body in bodies]
 
 
-def decode_signature(encoded: str | None) -> bytes | None:
+def encode_values(values: bytes | None) -> str | None:
+    """A signature or sketch as stored: base64."""
+    return base64.b64encode(values).decode("ascii") if values else None
+
+
+def decode_values(encoded: str | None) -> bytes | None:
     return base64.b64decode(encoded) if encoded else None
 
 
 def similarity(a: Fingerprint, b: Fingerprint) -> float:
     """Estimated Jaccard resemblance of the two bodies' shingle sets, in [0, 1].
 
-    Plain Jaccard, not containment: a containment estimate from MinHash is too noisy when the
-    two bodies differ much in length (measured: it merged independent reports of one event).
+    From the MinHash signatures; containment is judged from the sketches instead (see
+    `containment`), the signature's estimate of it being too noisy when the two bodies
+    differ much in length (measured: it merged independent reports of one event).
     """
     if a.body_hash is not None and a.body_hash == b.body_hash:
         return 1.0
@@ -152,17 +200,36 @@ def similarity(a: Fingerprint, b: Fingerprint) -> float:
     return float(np.count_nonzero(left == right)) / NUM_PERM
 
 
+def containment(a: Fingerprint, b: Fingerprint) -> float:
+    """Estimated share of the shorter body's shingles found in the other's, in [0, 1]; 0.0
+    when either has no sketch or too few hashes to judge by (MIN_CONTAINED_SHINGLES)."""
+    inner, outer = sorted((a, b), key=lambda fp: fp.words)
+    if inner.sketch is None or outer.sketch is None:
+        return 0.0
+    return containment_of(
+        np.frombuffer(inner.sketch, dtype="<u4"),
+        np.frombuffer(outer.sketch, dtype="<u4"),
+        SKETCH_SIZE,
+        MIN_CONTAINED_SHINGLES,
+    )
+
+
 def is_copy(a: Fingerprint, b: Fingerprint, threshold: float = DEFAULT_THRESHOLD) -> bool:
-    return similarity(a, b) >= threshold
+    """One body resembles the other (`threshold`), or is contained in it."""
+    return similarity(a, b) >= threshold or containment(a, b) >= MIN_CONTAINMENT
 
 
 def best_match(
     fp: Fingerprint, candidates: Mapping[str, Fingerprint], threshold: float = DEFAULT_THRESHOLD
 ) -> str | None:
-    """The candidate story most similar to `fp` at or above the threshold (ties: smallest id)."""
-    scored = [(-similarity(fp, other), story_id) for story_id, other in candidates.items()]
-    passing = sorted(s for s in scored if -s[0] >= threshold)
-    return passing[0][1] if passing else None
+    """The candidate story `fp` is a copy of that is most like it, by the larger of
+    resemblance and containment (ties: smallest id)."""
+    scored = sorted(
+        (-max(similarity(fp, other), containment(fp, other)), story_id)
+        for story_id, other in candidates.items()
+        if is_copy(fp, other, threshold)
+    )
+    return scored[0][1] if scored else None
 
 
 def race_winner(

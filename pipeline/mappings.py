@@ -110,6 +110,8 @@ DEDUP_KEYS_MAPPING: dict[str, Any] = {
         "kind": _KEYWORD,
         # On a story's `sig:` document only: what a racing worker compares against.
         "signature": {"type": "binary"},
+        # The bottom-k sketch of the shingle hashes; absent on signatures stored before it.
+        "sketch": {"type": "binary"},
         "body_hash": {"type": "keyword", "index": False},
         "words": {"type": "integer", "index": False},
     },

@@ -14,7 +14,7 @@ from elasticsearch.exceptions import SerializationError
 from elasticsearch.serializer import JsonSerializer, OrjsonSerializer
 
 from pipeline.config import EngineSettings
-from pipeline.dedup import Fingerprint, decode_signature, fingerprint, story_id_for
+from pipeline.dedup import Fingerprint, decode_values, encode_values, fingerprint, story_id_for
 from pipeline.health import FEED_HEALTH_MAPPING, FEED_HEALTH_VERSION, FeedHealth
 from pipeline.ids import doc_id
 from pipeline.mappings import (
@@ -89,10 +89,21 @@ def signature_source(story_id: str, fp: Fingerprint) -> dict[str, Any]:
     return {
         "story_id": story_id,
         "kind": "signature",
-        "signature": fp.encoded_signature(),
+        "signature": encode_values(fp.signature),
+        "sketch": encode_values(fp.sketch),
         "body_hash": fp.body_hash,
         "words": fp.words,
     }
+
+
+def fingerprint_from_source(source: dict[str, Any]) -> Fingerprint:
+    """The fingerprint a `sig:` document holds; one stored before sketches has none."""
+    return Fingerprint(
+        words=int(source.get("words") or 0),
+        body_hash=source.get("body_hash"),
+        signature=decode_values(source.get("signature")),
+        sketch=decode_values(source.get("sketch")),
+    )
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -382,16 +393,11 @@ class Store:
         if not ids:
             return {}
         response = self.client.mget(index=self.dedup_keys, ids=ids, realtime=True)
-        found = {}
-        for doc in response["docs"]:
-            if doc.get("found"):
-                src = doc["_source"]
-                found[src["story_id"]] = Fingerprint(
-                    words=int(src.get("words") or 0),
-                    body_hash=src.get("body_hash"),
-                    signature=decode_signature(src.get("signature")),
-                )
-        return found
+        return {
+            d["_source"]["story_id"]: fingerprint_from_source(d["_source"])
+            for d in response["docs"]
+            if d.get("found")
+        }
 
     # -- stories -------------------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 """Stories and copies end to end: real feeds on loopback, the real engine.
 
 Three outlets run the same wire stories (real article text from the zyte corpus) the way
-syndicating sites do; two other outlets' own reports of one event (ECB+) must stay apart.
+syndicating sites do; two other outlets' own reports of one event (ECB+) must stay apart; a
+copy of only the first part of a story joins it, whichever arrives first.
 """
 
 from __future__ import annotations
@@ -21,12 +22,13 @@ import pytest
 
 from pipeline.assign import assign_stories, exact_dedup, write_assignment
 from pipeline.config import Settings
-from pipeline.dedup import normalised_words, story_id_for
+from pipeline.dedup import fingerprint, normalised_words, story_id_for
 from pipeline.models import Article, FeedSource
 from pipeline.run import run_cycle
 from pipeline.store import Store, StoryWrite
 from tests.support.articles import make_article
 from tests.support.cli import wirefeed_json
+from tests.support.copies import partial_copy
 from tests.support.engine import engine_env
 from tests.support.feedserver import Request, Response
 from tests.support.paths import shared_path
@@ -319,3 +321,53 @@ def test_a_write_over_a_changed_story_is_refused_and_retried_copies_all_stay(sto
     assert _ingest(store, [third]).outcomes == {third.url: "copy"}
     urls = store.stories([story_id])[story_id].source["urls"]
     assert urls == sorted([first.url, second.url, third.url])
+
+
+@pytest.mark.parametrize("partial_first", [False, True])
+def test_a_copy_of_the_first_sixty_percent_joins_the_story_whichever_arrives_first(
+    store, partial_first
+):
+    body = _gold()[0]
+    full = _article("a.example", body)
+    part = _article("b.example", partial_copy(body, 0.6))
+    first, second = (part, full) if partial_first else (full, part)
+    assert _ingest(store, [first]).outcomes == {first.url: "story"}
+    assert _ingest(store, [second]).outcomes == {second.url: "copy"}
+    # A third outlet's whole copy finds the story through the first arrival's keys.
+    third = _article("c.example", _variant("daily.example", body))
+    assert _ingest(store, [third]).outcomes == {third.url: "copy"}
+    store.refresh()
+    assert store.count_stories() == 1
+    story = _story_of(store, part.url)
+    assert story["copies_count"] == 3
+    # The story shows the whole text, not the cut one.
+    assert normalised_words(story["body"]) == normalised_words(body)
+
+
+def test_a_copy_and_its_partial_copy_in_one_batch_make_one_story(store):
+    body = _gold()[1]
+    part = _article("b.example", partial_copy(body, 0.6))
+    full = _article("a.example", body)
+    result = _ingest(store, [part, full])
+    assert sorted(result.outcomes.values()) == ["copy", "story"]
+    store.refresh()
+    assert store.count_stories() == 1
+
+
+def test_a_story_whose_signature_was_stored_before_sketches_still_takes_copies(store):
+    """A story stored by the code before containment: its signature document has no
+    sketch, and it claimed no sketch keys. It is read, and judged by resemblance."""
+    body = _gold()[2]
+    old = _article("a.example", body)
+    _ingest(store, [old])
+    story_id = story_id_for(old.url)
+    signature = store.client.get(index=store.dedup_keys, id=f"sig:{story_id}")["_source"]
+    del signature["sketch"]
+    store.client.index(index=store.dedup_keys, id=f"sig:{story_id}", document=signature)
+    for key in fingerprint(body).lookup_keys:
+        if key.startswith("shingle:"):
+            store.client.delete(index=store.dedup_keys, id=key)
+    # Not the same normalised body: found through the band keys, confirmed by the signature.
+    copy = _article("b.example", _variant("times.example", body))
+    assert _ingest(store, [copy]).outcomes == {copy.url: "copy"}
+    assert _story_of(store, copy.url)["id"] == story_id
