@@ -370,4 +370,5 @@ def test_a_story_whose_signature_was_stored_before_sketches_still_takes_copies(s
     # Not the same normalised body: found through the band keys, confirmed by the signature.
     copy = _article("b.example", _variant("times.example", body))
     assert _ingest(store, [copy]).outcomes == {copy.url: "copy"}
+    store.refresh()
     assert _story_of(store, copy.url)["id"] == story_id
