@@ -2,7 +2,9 @@
 
 Two inputs: the HTML fragment a feed entry carries (`html_to_text`, beautifulsoup4) and a full
 article page (`extract_page`: trafilatura's main-text choice, rendered by us into plain
-paragraphs, with split article bodies re-joined and site boilerplate dropped).
+paragraphs, with split article bodies re-joined and site boilerplate dropped). A choice that
+holds little of the page's paragraph text is checked against readability and justext, and no
+cleaning step may cut most of the text: such a cut is taken for a rule misreading the page.
 Hostile pages never raise: they come back with little or no text and a `reason`.
 """
 
@@ -77,6 +79,12 @@ _CT_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_.:-]+)", re.I)
 # trafilatura's body vocabulary: an element holding any of these is a container of
 # paragraphs, anything else is one paragraph (its inline <hi>, <ref>, <lb> flattened).
 _BLOCKISH = {"p", "head", "item", "code", "quote", "list", "table", "row", "cell", "div"}
+# HTML's inline elements: a <div> holding only these (and text) is a paragraph.
+_INLINE = {
+    "a", "abbr", "b", "bdi", "bdo", "big", "br", "cite", "code", "dfn", "em", "font", "i", "img",
+    "kbd", "mark", "q", "s", "samp", "small", "span", "strike", "strong", "sub", "sup", "time",
+    "tt", "u", "var", "wbr",
+}  # fmt: skip
 # A paragraph of a split article body has at least this much text.
 _CHUNK_MIN_CHARS = 30
 # How far up from the main text's container the other chunks of a split body are looked for.
@@ -85,6 +93,18 @@ _CHUNK_SCOPE_LEVELS = 3
 _LINK_LIST_SHARE = 0.9
 # A main text shorter than this is checked against readability and justext.
 _CHECK_BELOW = 1000
+# A removal step (site pruning, lists of links, trailer lines) that would take more
+# than this share of the text it is given is undone: a cut of most of what the extractor
+# kept is far likelier a rule misreading the page than that much boilerplate.
+_MAX_CUT_SHARE = 0.5
+# A main text holding less than this share of the page's story-like paragraph text may have
+# missed part of the story. Half: readability's result replaces trafilatura's only when more
+# than twice as long, so above this the comparison could not change the result.
+_COVERAGE_BELOW = 0.5
+# Paragraphs inside these are page chrome or teasers, never counted as story-like.
+_NOT_STORY = {"a", "nav", "header", "footer", "aside", "form", "figure", "figcaption", "li"}
+# A paragraph whose text is more than this share link text is a teaser, not story-like.
+_STORY_MAX_LINK_SHARE = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,53 +230,83 @@ def _is_link_list(el: etree._Element) -> bool:
     return True
 
 
-def _render(body: etree._Element) -> list[str]:
-    """trafilatura's XML body as plain paragraphs: no Markdown pipes, bullets or rulers."""
-    out: list[str] = []
+def _chars(paragraphs: list[str]) -> int:
+    return sum(len(p) for p in paragraphs)
 
-    def walk(el: etree._Element) -> None:
+
+def _unless_most_cut(before: list[str], after: list[str]) -> list[str]:
+    """`after`, unless it lost more than _MAX_CUT_SHARE of `before`'s text."""
+    return after if _chars(after) >= (1 - _MAX_CUT_SHARE) * _chars(before) else before
+
+
+def _render(body: etree._Element) -> list[tuple[str, bool]]:
+    """trafilatura's XML body as plain paragraphs: no Markdown pipes, bullets or rulers.
+    Each paragraph comes with whether it is an item of a list of links."""
+    out: list[tuple[str, bool]] = []
+
+    def walk(el: etree._Element, in_link_list: bool) -> None:
         for child in el:
             if child.tag == "row":
                 cells = [_texts(c) for c in child if c.tag == "cell"]
                 row = " ".join(c for c in cells if c)
                 if row:
-                    out.append(row)
-            elif child.tag == "list" and _is_link_list(child):
-                pass
+                    out.append((row, in_link_list))
             elif any(g.tag in _BLOCKISH for g in child):
                 if child.text and child.text.strip():
-                    out.append(_norm(child.text))
-                walk(child)
+                    out.append((_norm(child.text), in_link_list))
+                walk(child, in_link_list or (child.tag == "list" and _is_link_list(child)))
             elif child.tag != "graphic":
                 text = _texts(child)
                 if text:
-                    out.append(text)
+                    out.append((text, in_link_list))
             # Loose text between blocks is a paragraph of its own.
             if child.tail and child.tail.strip():
-                out.append(_norm(child.tail))
+                out.append((_norm(child.tail), in_link_list))
 
-    walk(body)
+    walk(body, False)
     return out
+
+
+def _without_link_lists(body: etree._Element) -> list[str]:
+    """The rendered body less its lists of links (related stories, navigation), unless
+    those are most of it: then the story itself is such a list."""
+    rendered = _render(body)
+    return _unless_most_cut(
+        [text for text, _ in rendered], [text for text, linked in rendered if not linked]
+    )
 
 
 def _paragraph_texts(tree: etree._Element) -> list[tuple[etree._Element, str]]:
     return [(p, t) for p in tree.iter("p") if (t := _norm(p.text_content()))]
 
 
-def _split_body_rest(tree: etree._Element, extracted: list[str]) -> list[str]:
+def _text_blocks(tree: etree._Element) -> list[tuple[etree._Element, str]]:
+    """The page's paragraphs with their texts: every <p>, and every <div> holding only text
+    and inline elements (some sites set each paragraph of a story in a <div>)."""
+    blocks = []
+    for el in tree.iter("p", "div"):
+        if el.tag == "div" and any(child.tag not in _INLINE for child in el):
+            continue
+        if text := _norm(el.text_content()):
+            blocks.append((el, text))
+    return blocks
+
+
+def _split_body_rest(page: list[tuple[etree._Element, str]], extracted: list[str]) -> list[str]:
     """Paragraphs of the other chunks of an article body split across same-class containers.
 
     Some sites cut one story into several `<div class="article__body">` blocks around ads;
     the main-text choice keeps the first. The container holding most extracted paragraphs
-    names the class; its look-alikes elsewhere on the page give back the rest.
+    names the class; its look-alikes elsewhere on the page give back the rest. `page`: the
+    page's paragraphs and their texts.
     """
     seen = {p for p in extracted if len(p) >= _CHUNK_MIN_CHARS}
     if not seen:
         return []
     holders = Counter(
         p.getparent()
-        for p, text in _paragraph_texts(tree)
-        if text in seen and p.getparent() is not None
+        for p, text in page
+        if p.tag == "p" and text in seen and p.getparent() is not None
     )
     if not holders:
         return []
@@ -283,6 +333,28 @@ def _split_body_rest(tree: etree._Element, extracted: list[str]) -> list[str]:
                 found.append(text)
                 seen.add(text)
     return found
+
+
+def _story_like_chars(page: list[tuple[etree._Element, str]]) -> int:
+    """Text of the page's paragraphs that may be story: long enough, mostly not link text, and
+    not inside links, list items, navigation, headers, footers, asides, forms or figures."""
+    total = 0
+    for p, text in page:
+        if len(text) < _CHUNK_MIN_CHARS or any(a.tag in _NOT_STORY for a in p.iterancestors()):
+            continue
+        linked = sum(len(_norm(a.text_content())) for a in p.iter("a"))
+        if linked <= _STORY_MAX_LINK_SHARE * len(text):
+            total += len(text)
+    return total
+
+
+def _covers_page(paragraphs: list[str], page: list[tuple[etree._Element, str]]) -> bool:
+    """Whether `paragraphs` hold at least _COVERAGE_BELOW of the page's story-like text."""
+    kept = _chars(paragraphs)
+    # Counting all paragraphs first is cheap, and enough for most pages.
+    if kept >= _COVERAGE_BELOW * sum(len(text) for _p, text in page):
+        return True
+    return kept >= _COVERAGE_BELOW * _story_like_chars(page)
 
 
 def _fallback_paragraphs(tree: etree._Element) -> list[str]:
@@ -328,16 +400,27 @@ def _bare_extraction(tree: lxml_html.HtmlElement, fast: bool) -> Document | None
     )
 
 
-def _main_paragraphs(tree: lxml_html.HtmlElement) -> list[str]:
-    # The comparison with readability and justext is half of trafilatura's time and only
-    # ever changes a short or empty result, so it runs only for those.
-    document = _bare_extraction(tree, fast=True)
-    if document is None or document.body is None or len(document.text or "") < _CHECK_BELOW:
-        document = _bare_extraction(tree, fast=False)
+def _story(document: Document | None, page: list[tuple[etree._Element, str]]) -> list[str]:
     if document is None or document.body is None:
         return []
-    paragraphs = _render(document.body)
-    return paragraphs + _split_body_rest(tree, paragraphs)
+    paragraphs = _without_link_lists(document.body)
+    return paragraphs + _split_body_rest(page, paragraphs)
+
+
+def _main_paragraphs(tree: lxml_html.HtmlElement) -> list[str]:
+    page = _text_blocks(tree)
+    # The comparison with readability and justext is half of trafilatura's time, so it runs
+    # only where it can change the result: a short or empty one, or one that holds little of
+    # the page's paragraph text (a story split over several containers, of which the fast
+    # pass takes the first; readability joins the siblings).
+    document = _bare_extraction(tree, fast=True)
+    if document is None or document.body is None or len(document.text or "") < _CHECK_BELOW:
+        return _story(_bare_extraction(tree, fast=False), page)
+    fast = _story(document, page)
+    if _covers_page(fast, page):
+        return fast
+    compared = _story(_bare_extraction(tree, fast=False), page)
+    return compared if _chars(compared) > _chars(fast) else fast
 
 
 def _without_headline(paragraphs: list[str], title: str | None) -> list[str]:
@@ -347,6 +430,34 @@ def _without_headline(paragraphs: list[str], title: str | None) -> list[str]:
         if first == headline or (len(first) > 15 and headline.startswith(first)):
             return paragraphs[1:]
     return paragraphs
+
+
+def _prune(tree: lxml_html.HtmlElement, xpaths: tuple[etree.XPath, ...]) -> None:
+    """Drop the elements the site's rules name as chrome, unless together they hold most of
+    the page's text: such a rule was written for other pages and matches the story here."""
+    found = [
+        element
+        for xpath in xpaths
+        for element in xpath(tree)
+        if isinstance(element, etree._Element) and element.getparent() is not None
+    ]
+    if not found:
+        return
+    # Nested matches count twice: a doubt that keeps the page whole.
+    cut = sum(len(_norm(element.text_content())) for element in found)
+    if cut > _MAX_CUT_SHARE * len(_norm(tree.text_content())):
+        log.info("site rules would cut %d of the page's characters; page kept whole", cut)
+        return
+    for element in found:
+        if element.getparent() is not None:
+            element.drop_tree()
+
+
+def _cleaned(paragraphs: list[str], title: str | None, host: str | None) -> list[str]:
+    """The body without a leading copy of the headline (one paragraph, the page's own title)
+    and without boilerplate lines, unless these are most of it."""
+    body = _without_headline(paragraphs, title)
+    return _unless_most_cut(body, [p for p in body if not is_trailer(p, host)])
 
 
 def _empty(reason: str, url: str | None = None) -> PageText:
@@ -395,10 +506,7 @@ def extract_page(
     if deepest >= PARSER_MAX_DEPTH:
         reasons.append(REASON_TOO_DEEP)
     host = urlsplit(canonical or url or "").hostname
-    for xpath in site_rules().for_host(host).prune_xpath:
-        for element in xpath(tree):
-            if isinstance(element, etree._Element) and element.getparent() is not None:
-                element.drop_tree()
+    _prune(tree, site_rules().for_host(host).prune_xpath)
     author: str | None = None
     date: str | None = None
     if tree.find("body") is None:
@@ -418,8 +526,7 @@ def extract_page(
             log.warning("extractor failed on %s: %s", url, exc)
             paragraphs = _fallback_paragraphs(tree)
             reasons.append(REASON_EXTRACTOR)
-    kept = [p for p in _without_headline(paragraphs, meta.title) if not is_trailer(p, host)]
-    text = "\n\n".join(kept)
+    text = "\n\n".join(_cleaned(paragraphs, meta.title, host))
     if not text and REASON_NO_BODY not in reasons:
         reasons.append(REASON_NO_TEXT)
     return PageText(

@@ -77,3 +77,23 @@ def seed_story() -> tuple[list[str], list[str]]:
     entities = json.loads(shared_path("samples", "seed_article.entities.json").read_text())
     trailers = entities["trailer_lines_not_article_text"]
     return [line for line in lines if line not in trailers], trailers
+
+
+_TOWNS = ["Arlen", "Bexford", "Calder", "Dunmore", "Eskdale", "Farrow", "Glenby", "Harwick"]
+_BODIES = ["council", "water board", "school trust", "harbour authority", "rail committee"]
+_ISSUES = ["the bridge repairs", "a new bus depot", "flood defences", "the library budget"]
+
+
+def invented_story(count: int) -> list[str]:
+    """`count` distinct paragraphs of plausible local news, about 250 characters each."""
+    paragraphs = []
+    for i in range(count):
+        town, body = _TOWNS[i % len(_TOWNS)], _BODIES[i % len(_BODIES)]
+        issue = _ISSUES[i % len(_ISSUES)]
+        paragraphs.append(
+            f"In paragraph {i + 1}, the {body} of {town} met for {i + 2} hours on Tuesday to "
+            f"settle {issue}, and voted {i + 5} to {i % 4} in favour of a plan that residents "
+            f"had opposed since spring. A spokesperson said work would begin within {i + 3} "
+            "weeks, weather permitting, and that costs would be published in full."
+        )
+    return paragraphs
