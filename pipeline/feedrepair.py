@@ -24,10 +24,11 @@ from lxml import etree
 # The first start tag of a feed's root: RSS, RSS 1.0 (rdf:RDF) or Atom, maybe prefixed.
 _ROOT = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?(?:rss|rdf|feed)[\s/>]", re.IGNORECASE)
 # What may lawfully stand before the root: one XML declaration first, then comments,
-# processing instructions and a DOCTYPE. Anything else there is damage.
+# processing instructions and a DOCTYPE. Anything else there is damage. Possessive, so
+# that junk after a long run of these fails at once instead of backtracking through it.
 _PROLOG = re.compile(
-    r"\ufeff?\s*(?:<\?xml\s[^<>?]*\?>)?"
-    r"(?:\s|<!--.*?-->|<\?(?!xml[\s?])[^<>]*\?>|<!DOCTYPE[^<>\[]*(?:\[.*?\])?\s*>)*",
+    r"\ufeff?(?:<\?xml\s[^<>?]*\?>)?"
+    r"(?:\s|<!--.*?-->|<\?(?!xml[\s?])[^<>]*\?>|<!DOCTYPE[^<>\[]*(?:\[.*?\])?\s*>)*+",
     re.DOTALL | re.IGNORECASE,
 )
 # Sections whose text is not markup: kept as they are (CDATA) or dropped (comments).
