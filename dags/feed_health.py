@@ -1,6 +1,6 @@
-"""feed_health: once a day, flag feeds that failed for days, went silent, moved or were
-disabled, and store the verdicts in the `feed-health` index (the Kibana "Feed health"
-dashboard shows them).
+"""feed_health: once a day, flag feeds that failed for days, went silent, moved, were
+disabled or are read only from malformed bodies (degraded), and store the verdicts in the
+`feed-health` index (the Kibana "Feed health" dashboard shows them).
 
 Thresholds: `WIREFEED_HEALTH_FAILING_DAYS` (default 2), `WIREFEED_HEALTH_SILENT_DAYS`
 (default 3).

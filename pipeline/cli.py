@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TextIO
 
 from pipeline.config import ConfigError, Settings, redact, secret_values
-from pipeline.models import FeedState, StoryText
+from pipeline.models import DEGRADED, FeedState, StoryText
 from pipeline.opml import load_opml
 from pipeline.sources import dump_feeds, load_feeds, merge_feeds, with_registered
 from pipeline.store import Store
@@ -71,6 +71,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         for outcome in summary.outcomes:
             if not outcome.ok:
                 print(f"  failed: {outcome.url}: {outcome.error}")
+            elif outcome.status == DEGRADED:
+                print(f"  degraded: {outcome.url}: {outcome.error}")
     return EXIT_OK
 
 

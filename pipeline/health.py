@@ -1,4 +1,5 @@
-"""Feed health: which feeds failed for days, went silent, moved or were disabled.
+"""Feed health: which feeds failed for days, went silent, moved, were disabled or are read
+only from malformed bodies (degraded).
 
 Pure: feed states, yesterday's verdicts and each feed's latest story time in, one
 `FeedHealth` per feed out. `store` writes them to the `feed-health` index, one document
@@ -12,12 +13,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from pipeline.models import FeedState
+from pipeline.models import DEGRADED, FeedState
 
 FAILING, SILENT, MOVED, DISABLED = "failing", "silent", "moved", "disabled"
 OK, NEW = "ok", "new"
-# The first flag in this order names a feed's health; all flags are kept.
-PRECEDENCE = (DISABLED, MOVED, FAILING, SILENT)
+# The first flag in this order names a feed's health; all flags are kept. Degraded comes
+# last: its stories still arrive.
+PRECEDENCE = (DISABLED, MOVED, FAILING, SILENT, DEGRADED)
 
 _KEYWORD = {"type": "keyword", "ignore_above": 1024}
 _DATE = {"type": "date"}
@@ -96,6 +98,8 @@ def assess(
         idle_from = last_story_at or quiet_since or now
         if now - idle_from >= timedelta(days=policy.silent_days):
             flags.append(SILENT)
+    if state.status == DEGRADED:
+        flags.append(DEGRADED)
     flags.sort(key=PRECEDENCE.index)
     idle = NEW if state.last_polled is None else OK
     health = flags[0] if flags else idle

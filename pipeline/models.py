@@ -7,6 +7,9 @@ from datetime import datetime
 from typing import Literal
 
 FullText = Literal["auto", "always", "never"]
+# The status of a feed whose last body was malformed but readable (parse.ParsedFeed.degraded):
+# its entries were kept and it is scheduled as a success, its reason is in `last_error`.
+DEGRADED = "degraded"
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +125,7 @@ class FeedOutcome:
     status: str
     entries_seen: int = 0
     stories_new: int = 0
-    error: str | None = None
+    error: str | None = None  # why it failed, or why it was read only degraded
     copies_new: int = 0  # copies added to stories that already existed
 
 
@@ -135,11 +138,13 @@ class RunSummary:
     outcomes: list[FeedOutcome] = field(default_factory=list)
     copies_new: int = 0
     entities: int = 0  # entities tagged on the new stories of the cycle
+    feeds_degraded: int = 0  # read, but only from a malformed body
 
     def add(self, outcome: FeedOutcome) -> None:
         self.outcomes.append(outcome)
         self.feeds_polled += 1
         self.feeds_failed += 0 if outcome.ok else 1
+        self.feeds_degraded += 1 if outcome.status == DEGRADED else 0
         self.entries_seen += outcome.entries_seen
         self.stories_new += outcome.stories_new
         self.copies_new += outcome.copies_new
@@ -153,6 +158,7 @@ class RunSummary:
         return {
             "feeds_polled": self.feeds_polled,
             "feeds_failed": self.feeds_failed,
+            "feeds_degraded": self.feeds_degraded,
             "entries_seen": self.entries_seen,
             "stories_new": self.stories_new,
             "copies_new": self.copies_new,
@@ -161,6 +167,9 @@ class RunSummary:
                 {"url": o.url, "status": o.status, "error": o.error}
                 for o in self.outcomes
                 if not o.ok
+            ],
+            "degraded": [
+                {"url": o.url, "reason": o.error} for o in self.outcomes if o.status == DEGRADED
             ],
         }
 

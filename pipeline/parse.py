@@ -1,7 +1,8 @@
 """Feed bytes in, typed FeedEntry records out (feedparser, always from bytes).
 
-Never raises for bad input: a feed that cannot be read comes back with `error` set, one
-that is broken but has good entries keeps them and carries a `warning`.
+Never raises for bad input: a feed that cannot be read comes back with `error` set; one
+that is malformed but readable (by feedparser, or after `feedrepair` mended it) keeps its
+entries, is `degraded` and says why in `warning`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from urllib.parse import urljoin, urlsplit
 import feedparser
 
 from pipeline.extract import html_to_text
+from pipeline.feedrepair import repair_feed_xml
 from pipeline.models import FeedEntry
 from pipeline.pagemeta import plausible_date
 from pipeline.schedule import update_period
@@ -45,6 +47,9 @@ class ParsedFeed:
     link: str | None = None
     warning: str | None = None
     error: str | None = None
+    # Read only leniently (malformed XML, a wrong declared encoding, a repair), `warning`
+    # says why: the entries are kept and the feed is recorded as degraded, not failed.
+    degraded: bool = False
     # feedparser's format name ("rss20", "atom10", ...), "json1" for a JSON Feed.
     version: str | None = None
     # Channel-level data was read, so an entry-less feed is still a feed, not an error.
@@ -238,11 +243,9 @@ def _positive_int(value: Any) -> int | None:
     return int(text) if text.isdigit() and int(text) > 0 else None
 
 
-def _parse_xml_feed(
-    body: bytes, feed_url: str, fetched_at: datetime, content_type: str | None
-) -> ParsedFeed:
-    headers = {"content-location": feed_url, "content-type": content_type or "application/xml"}
-    parsed = feedparser.parse(
+def _feedparser(body: bytes, base: str, content_type: str | None) -> Any:
+    headers = {"content-location": base, "content-type": content_type or "application/xml"}
+    return feedparser.parse(
         body,
         response_headers=headers,
         # Entry HTML only ever becomes plain text (extract.html_to_text drops scripts and
@@ -251,6 +254,26 @@ def _parse_xml_feed(
         sanitize_html=False,
         resolve_relative_uris=False,
     )
+
+
+def _bozo(parsed: Any) -> str | None:
+    if not parsed.bozo:
+        return None
+    return f"{type(parsed.bozo_exception).__name__}: {parsed.bozo_exception}"
+
+
+def _read_loosely(parsed: Any) -> bool:
+    """feedparser's strict XML parser did not read the document; its loose one did what it
+    could. Notes about the encoding or the Content-Type come with a strict reading."""
+    exc = parsed.get("bozo_exception")
+    return bool(parsed.bozo) and (
+        not isinstance(exc, feedparser.ThingsNobodyCaresAboutButMe)
+        or isinstance(exc, feedparser.CharacterEncodingUnknown)
+    )
+
+
+def _read(parsed: Any, feed_url: str, fetched_at: datetime) -> ParsedFeed:
+    """A ParsedFeed from feedparser's result."""
     result = ParsedFeed(
         title=html_to_text(parsed.feed.get("title", "")) or None,
         link=parsed.feed.get("link"),
@@ -271,19 +294,45 @@ def _parse_xml_feed(
             continue
         if entry is not None:
             result.entries.append(entry)
-    if parsed.bozo:
-        message = f"{type(parsed.bozo_exception).__name__}: {parsed.bozo_exception}"
-        if result.entries or parsed.feed:
-            result.warning = message
-        else:
-            result.error = f"not a feed: {message}"
+    notes = []
+    message = _bozo(parsed)
+    if message and not (result.entries or parsed.feed):
+        result.error = f"not a feed: {message}"
+    elif message:
+        # A wrong Content-Type is the server's fault, not the document's.
+        result.degraded = not isinstance(parsed.bozo_exception, feedparser.NonXMLContentType)
+        notes.append(message)
     elif not result.entries and not result.has_channel and not result.version:
         result.error = "not a feed: no channel and no entries"
-    if skipped and not result.warning:
-        result.warning = f"{skipped} unreadable entries skipped"
+    if skipped:
+        notes.append(f"{skipped} unreadable entries skipped")
     if len(parsed.entries) > MAX_ENTRIES:
-        result.warning = f"{len(parsed.entries)} entries: only the first {MAX_ENTRIES} read"
+        notes.append(f"{len(parsed.entries)} entries: only the first {MAX_ENTRIES} read")
+    result.warning = "; ".join(notes) or None
     return result
+
+
+def _parse_xml_feed(
+    body: bytes, feed_url: str, fetched_at: datetime, content_type: str | None
+) -> ParsedFeed:
+    parsed = _feedparser(body, feed_url, content_type)
+    result = _read(parsed, feed_url, fetched_at)
+    if result.entries and not _read_loosely(parsed):
+        return result
+    # Malformed, or nothing in it: a mended copy may read better. Bozo feeds are rare, so
+    # the second reading costs little overall.
+    repaired = repair_feed_xml(body, parsed.get("encoding"))
+    second = None
+    if repaired is not None:
+        second = _read(_feedparser(repaired.body, feed_url, None), feed_url, fetched_at)
+    if second is None or len(second.entries) <= len(result.entries):
+        if result.error:
+            result.error += "; no entries after repairing the XML either"
+        return result
+    mends = f"repaired: {', '.join(repaired.mends)}" if repaired.mends else "repaired"
+    second.degraded = True
+    second.warning = "; ".join(m for m in (_bozo(parsed), mends, second.warning) if m)
+    return second
 
 
 def parse_feed(
@@ -293,8 +342,8 @@ def parse_feed(
     content_type: str | None = None,
     base_url: str | None = None,
 ) -> ParsedFeed:
-    """Parse feed bytes. A broken feed with good entries keeps them and records a warning;
-    a feed with no entries and a parse error is an error.
+    """Parse feed bytes. A broken feed with good entries keeps them and is `degraded`; a
+    feed that no reading gets anything from is an error.
 
     `content_type` is the server's Content-Type header (its charset counts); `base_url` is
     where the bytes came from (after redirects), the base for relative links, while entries

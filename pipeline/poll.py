@@ -20,7 +20,7 @@ from aiohttp.abc import AbstractResolver
 
 from pipeline.config import FetchSettings
 from pipeline.fetch import Fetcher, FetchResult
-from pipeline.models import FeedEntry, FeedOutcome, FeedSource, FeedState
+from pipeline.models import DEGRADED, FeedEntry, FeedOutcome, FeedSource, FeedState
 from pipeline.parse import parse_feed
 from pipeline.schedule import (
     backoff,
@@ -119,6 +119,18 @@ def _success(
     state.next_poll = now + interval
 
 
+def _same_body(
+    feed: FeedSource, state: FeedState, now: datetime, status: str, interval: timedelta
+) -> PollResult:
+    """A 304 or an unchanged body: still the body last read, so a degraded feed stays
+    degraded, with its reason, until a different body reads cleanly."""
+    if state.status == DEGRADED:
+        _success(feed, state, now, DEGRADED, interval, state.last_error)
+    else:
+        _success(feed, state, now, status, interval)
+    return PollResult(feed, state, FeedOutcome(feed.url, True, status), fetched_at=now)
+
+
 def _override(feed: FeedSource) -> timedelta | None:
     return timedelta(seconds=feed.interval) if feed.interval else None
 
@@ -155,14 +167,14 @@ def apply_fetch(
         # A 304 keeps the validators we sent unless the server sent fresher ones.
         state.etag = fetched.headers.get("etag") or state.etag
         state.last_modified = fetched.headers.get("last-modified") or state.last_modified
-        _success(feed, state, now, "not_modified", next_interval(previous, _override(feed), hints))
-        return PollResult(feed, state, FeedOutcome(feed.url, True, "not_modified"), fetched_at=now)
+        interval = next_interval(previous, _override(feed), hints)
+        return _same_body(feed, state, now, "not_modified", interval)
     body_hash = hashlib.sha256(fetched.body).hexdigest()
     if body_hash == state.body_hash:
         state.etag = fetched.headers.get("etag")
         state.last_modified = fetched.headers.get("last-modified")
-        _success(feed, state, now, "unchanged", next_interval(previous, _override(feed), hints))
-        return PollResult(feed, state, FeedOutcome(feed.url, True, "unchanged"), fetched_at=now)
+        interval = next_interval(previous, _override(feed), hints)
+        return _same_body(feed, state, now, "unchanged", interval)
     parsed = parse_feed(
         fetched.body,
         feed.url,
@@ -181,9 +193,13 @@ def apply_fetch(
         timedelta(seconds=s) for s in (parsed.ttl_seconds, parsed.update_seconds) if s is not None
     ]
     interval = next_interval(publishing_interval(dates, now), _override(feed), hints)
-    _success(feed, state, now, "ok", interval, parsed.warning)
+    # A degraded feed is scheduled as any success: backing off would only delay entries
+    # that can be read.
+    status = DEGRADED if parsed.degraded else "ok"
+    _success(feed, state, now, status, interval, parsed.warning)
     state.entries_seen += len(parsed.entries)
-    outcome = FeedOutcome(feed.url, True, "ok", entries_seen=len(parsed.entries))
+    reason = parsed.warning if parsed.degraded else None
+    outcome = FeedOutcome(feed.url, True, status, entries_seen=len(parsed.entries), error=reason)
     return PollResult(feed, state, outcome, parsed.entries, fetched_at=now)
 
 

@@ -18,7 +18,7 @@ from pipeline.config import ConfigError, Settings, env_int, env_number
 from pipeline.enrich import default_enricher, reenrich
 from pipeline.feedsync import plan_sync
 from pipeline.health import HealthPolicy, assess_all, counts
-from pipeline.models import FeedSource
+from pipeline.models import DEGRADED, FeedSource
 from pipeline.poll import due_feeds
 from pipeline.run import run_cycle
 from pipeline.sources import load_registry, with_registered
@@ -93,6 +93,8 @@ def ingest_batch(conn_id: str, urls: list[str]) -> dict[str, int]:
     for outcome in summary.outcomes:
         if not outcome.ok:
             log.warning("feed failed: %s: %s", outcome.url, outcome.error)
+        elif outcome.status == DEGRADED:
+            log.warning("feed degraded: %s: %s", outcome.url, outcome.error)
     return {k: v for k, v in summary.as_dict().items() if isinstance(v, int)}
 
 

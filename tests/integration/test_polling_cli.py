@@ -60,6 +60,63 @@ def test_feeds_status_reports_every_feed(feed_server, store, cli, tmp_path):
     assert broken in text.stdout and "HTTP 500" in text.stdout
 
 
+NOTICES = (
+    "The north berth closes for dredging until the spring tides have passed.",
+    "A new ferry timetable adds two evening crossings on weekdays from Monday.",
+    "Fishing quotas for the coming season were agreed after a long night of talks.",
+)
+
+
+def degraded_feed() -> bytes:
+    """RSS with undeclared rss: prefixes behind a doubled XML declaration: malformed, but
+    readable once repaired."""
+    items = "".join(
+        f"<rss:item><rss:title>Harbour notice {i}</rss:title>"
+        f"<rss:link>http://127.0.0.1/harbour/{i}</rss:link>"
+        f"<rss:guid rss:isPermaLink=false>harbour-{i}</rss:guid>"
+        f"<rss:description>{text}</rss:description></rss:item>"
+        for i, text in enumerate(NOTICES)
+    )
+    return (
+        '<?xml version="1.0"?>\n<?xml version="1.0"?>\n<rss rss:version=2.0><rss:channel>'
+        f"<rss:title>Harbour</rss:title>{items}</rss:channel></rss>"
+    ).encode()
+
+
+def test_a_degraded_feed_is_indexed_scheduled_as_a_success_and_reported(
+    feed_server, store, cli, tmp_path
+):
+    url = feed_server.add("/degraded.xml", Response(degraded_feed()))
+    feeds = tmp_path / "feeds.yaml"
+    feeds.write_text(f"- url: {url}\n  full_text: never\n")
+
+    first = cli("run", "--once", "--feeds", str(feeds), "--json")
+    assert first.returncode == 0, first.stderr
+    summary = json.loads(first.stdout)
+    assert (summary["feeds_failed"], summary["feeds_degraded"]) == (0, 1)
+    assert summary["stories_new"] == 3
+    assert [d["url"] for d in summary["degraded"]] == [url]
+    store.refresh()
+    saved = store.feed_states([url])[url]
+    assert (saved.status, saved.failures) == ("degraded", 0)
+    assert "SAXParseException" in saved.last_error and "repaired" in saved.last_error
+    assert saved.body_hash and saved.last_success == saved.last_polled
+
+    # The same body again: skipped by its hash, and still degraded with its reason.
+    again = cli("run", "--once", "--feeds", str(feeds))
+    assert again.returncode == 0 and f"degraded: {url}" not in again.stdout
+    store.refresh()
+    assert store.feed_states([url])[url].status == "degraded"
+
+    status = cli("feeds", "status", "--json", "--feeds", str(feeds))
+    (row,) = json.loads(status.stdout)
+    assert (row["status"], row["failures"]) == ("degraded", 0)
+    assert row["last_error"] == saved.last_error
+    text = cli("feeds", "status").stdout
+    assert "degraded" in text and "SAXParseException" in text
+    assert store.count_stories() == 3
+
+
 OPML = """<?xml version="1.0"?><opml version="1.0"><body>
 <outline text="World"><outline text="BBC" xmlUrl="https://feeds.bbci.co.uk/news/world/rss.xml"/>
 <outline text="DW" xmlUrl="https://rss.dw.com/rdf/rss-en-all"/></outline>

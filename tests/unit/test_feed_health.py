@@ -1,4 +1,5 @@
-"""Feed health verdicts: failing for days, silent, moved, disabled, carried day to day."""
+"""Feed health verdicts: failing for days, silent, moved, disabled, degraded, carried day to
+day."""
 
 from __future__ import annotations
 
@@ -90,4 +91,15 @@ def test_counts_cover_every_health_value():
         "moved": 0,
         "failing": 0,
         "silent": 0,
+        "degraded": 0,
     }
+
+
+def test_a_degraded_feed_is_flagged_after_the_worse_flags():
+    degraded = _state(status="degraded", last_error="SAXParseException: ...; repaired: ...")
+    verdict = assess(degraded, None, NOW - timedelta(hours=1), NOW, POLICY)
+    assert (verdict.health, verdict.flags) == ("degraded", ["degraded"])
+    assert verdict.last_error.startswith("SAXParseException")
+    quiet = assess(degraded, None, NOW - timedelta(days=5), NOW, POLICY)
+    assert (quiet.health, quiet.flags) == ("silent", ["silent", "degraded"])
+    assert counts([verdict, quiet])["degraded"] == 1

@@ -182,6 +182,21 @@ def test_the_promised_objects_are_there():
     } <= panels
 
 
+def test_the_feed_health_dashboard_lists_degraded_feeds_with_their_reason():
+    (dashboard,) = [o for o in _by_type("dashboard") if o["attributes"]["title"] == "Feed health"]
+    shown = {r["id"] for r in dashboard["references"]}
+    lists = [
+        o
+        for o in _by_type("visualization")
+        if o["id"] in shown
+        and _json_attr(o, "kibanaSavedObjectMeta", "searchSourceJSON")["query"]["query"]
+        == "status : degraded"
+    ]
+    assert [_data_view_title(o) for o in lists] == ["feeds"]
+    fields = [agg["params"].get("field") for agg in _json_attr(lists[0], "visState")["aggs"]]
+    assert {"url", "last_error.keyword"} <= set(fields)
+
+
 def _data_view_title(obj: dict[str, Any]) -> str:
     views = {o["id"]: o["attributes"]["title"] for o in _by_type("index-pattern")}
     (ref,) = [r for r in obj["references"] if r["type"] == "index-pattern"]

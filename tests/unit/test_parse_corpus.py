@@ -5,10 +5,13 @@ from __future__ import annotations
 import csv
 from datetime import UTC, datetime
 
+import feedparser
+
 from pipeline.parse import ParsedFeed, parse_feed
 from tests.support.paths import shared_path
 
 FETCHED = datetime(2026, 3, 1, tzinfo=UTC)
+BASE = "https://example.org/feeds/world.xml"
 
 
 def test_every_corpus_feed_yields_records_or_a_feed_error():
@@ -43,3 +46,43 @@ def test_every_captured_news_feed_yields_entries():
         parsed = parse_feed(path.read_bytes(), "https://example.org/feed", FETCHED)
         assert parsed.error is None, (path.name, parsed.error)
         assert parsed.entries, path.name
+
+
+def test_every_capture_yields_entries_and_the_malformed_ones_are_degraded():
+    """Every capture, the ill-formed ones too (a broken prolog with rss:-prefixed elements,
+    UTF-8 declared as UTF-16), yields entries with links; those read leniently say why."""
+    root = shared_path("corpora", "feeds", "publisher_captures")
+    with (root / "MANIFEST.csv").open(encoding="utf-8") as manifest:
+        rows = list(csv.DictReader(manifest))
+    illformed = 0
+    for row in rows:
+        parsed = parse_feed((root / row["file"]).read_bytes(), "https://example.org/feed", FETCHED)
+        assert parsed.error is None and parsed.entries, (row["file"], parsed.error)
+        assert all(e.link and e.link.startswith("http") for e in parsed.entries), row["file"]
+        if row["category"] == "illformed":
+            illformed += 1
+        if parsed.degraded:
+            assert parsed.warning, row["file"]
+    assert illformed >= 2
+
+
+def test_well_formed_captures_give_what_plain_feedparser_gives():
+    """On a feed feedparser reads without complaint, the parse stage keeps its entries, in
+    order, with the same links, and nothing is degraded."""
+    root = shared_path("corpora", "feeds")
+    files = sorted((root / "publisher_captures").glob("*.xml"))
+    files += sorted(p for p in (root / "feedparser" / "illformed").rglob("*.xml"))
+    compared = 0
+    for path in files:
+        body = path.read_bytes()
+        headers = {"content-location": BASE, "content-type": "application/xml"}
+        plain = feedparser.parse(body, response_headers=headers)
+        if plain.bozo:
+            continue
+        compared += 1
+        parsed = parse_feed(body, BASE, FETCHED)
+        assert not parsed.degraded, path.name
+        linked = [e.get("link") for e in plain.entries if e.get("link")]
+        assert [e.link for e in parsed.entries if e.link] == linked, path.name
+        assert len(parsed.entries) <= len(plain.entries), path.name
+    assert compared > 40
