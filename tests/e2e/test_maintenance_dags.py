@@ -101,7 +101,15 @@ def test_feed_health_flags_failing_silent_and_moved_feeds(
     run = dag.test()
     assert run.state == "success"
     (counts,) = xcom(run, "check")
-    assert counts == {"ok": 1, "new": 0, "disabled": 0, "moved": 1, "failing": 1, "silent": 1}
+    assert counts == {
+        "ok": 1,
+        "new": 0,
+        "disabled": 0,
+        "moved": 1,
+        "failing": 1,
+        "silent": 1,
+        "degraded": 0,
+    }
     store.client.indices.refresh(index=store.feed_health)
     docs = store.client.search(index=store.feed_health, size=10)["hits"]["hits"]
     health = {d["_source"]["url"]: d["_source"] for d in docs}
