@@ -87,13 +87,18 @@ def env_int(env: Mapping[str, str], name: str, default: int) -> int:
 class EngineSettings:
     """Where the search engine is and how to log in. Secrets never go into repr()."""
 
-    url: str = "http://localhost:9200"
+    url: str = "http://localhost:9200"  # several nodes: comma-separated URLs
     api_key: str | None = field(default=None, repr=False)
     username: str | None = None
     password: str | None = field(default=None, repr=False)
     index_prefix: str = ""
     ca_certs: str | None = None
     verify_certs: bool = True
+
+    @property
+    def urls(self) -> list[str]:
+        """Every node the client may talk to: losing one of them is then not fatal."""
+        return [u.strip() for u in self.url.split(",") if u.strip()]
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,9 +129,12 @@ class Settings:
             password=env.get("ELASTICSEARCH_PASSWORD") or None,
             index_prefix=env.get("WIREFEED_INDEX_PREFIX", ""),
         )
-        if not engine.url.startswith(("http://", "https://")):
+        if not engine.urls or not all(u.startswith(("http://", "https://")) for u in engine.urls):
             shown = redact(engine.url, secret_values(env))
-            raise ConfigError(f"ELASTICSEARCH_URL: must be an http(s) URL, got {shown!r}")
+            raise ConfigError(
+                f"ELASTICSEARCH_URL: must be an http(s) URL, or several separated by commas, "
+                f"got {shown!r}"
+            )
         defaults = FetchSettings()
         fetch = FetchSettings(
             user_agent=env.get("WIREFEED_USER_AGENT") or defaults.user_agent,

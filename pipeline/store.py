@@ -81,7 +81,7 @@ def make_client(engine: EngineSettings) -> Elasticsearch:
         kwargs["ca_certs"] = engine.ca_certs
     if not engine.verify_certs:
         kwargs["verify_certs"] = False
-    return Elasticsearch(engine.url, **kwargs)
+    return Elasticsearch(engine.urls, **kwargs)
 
 
 def signature_source(story_id: str, fp: Fingerprint) -> dict[str, Any]:

@@ -15,9 +15,18 @@ def _truthy(value: Any) -> bool:
     return str(value).strip().lower() not in ("false", "0", "no", "off")
 
 
+def _node_url(host: str, scheme: str, port: int | None) -> str:
+    if "://" in host:  # a full URL typed into the host field
+        has_port = ":" in host.split("://", 1)[1]
+        return host if port is None or has_port else f"{host.rstrip('/')}:{port}"
+    if ":" in host:
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port or 9200}"
+
+
 class WirefeedElasticsearchHook(BaseHook):
-    """Connection fields: host, port, schema (http/https), login/password; extras:
-    `api_key`, `ca_certs`, `verify_certs`, `index_prefix`."""
+    """Connection fields: host (several nodes: comma-separated), port, schema (http/https),
+    login/password; extras: `api_key`, `ca_certs`, `verify_certs`, `index_prefix`."""
 
     conn_name_attr = "elasticsearch_conn_id"
     default_conn_name = "elasticsearch_default"
@@ -39,19 +48,18 @@ class WirefeedElasticsearchHook(BaseHook):
     def _read_connection(self) -> EngineSettings:
         conn = self.get_connection(self.elasticsearch_conn_id)
         extra = conn.extra_dejson
-        host = conn.host or "localhost"
-        if "://" in host:  # a full URL typed into the host field
-            url = host if conn.port is None else f"{host.rstrip('/')}:{conn.port}"
-        else:
+        # Several nodes: comma-separated hosts (each may carry its own port, else the
+        # connection's), or full URLs.
+        hosts = [h.strip() for h in (conn.host or "localhost").split(",") if h.strip()]
+        scheme = (
+            conn.schema
+            or extra.get("scheme")
             # A URI connection (https://user:pw@host:port) puts the scheme in conn_type.
-            scheme = (
-                conn.schema
-                or extra.get("scheme")
-                or (conn.conn_type if conn.conn_type in ("http", "https") else "http")
-            ).lower()
-            if scheme not in ("http", "https"):
-                scheme = "http"
-            url = f"{scheme}://{host}:{conn.port or 9200}"
+            or (conn.conn_type if conn.conn_type in ("http", "https") else "http")
+        ).lower()
+        if scheme not in ("http", "https"):
+            scheme = "http"
+        url = ",".join(_node_url(host, scheme, conn.port) for host in hosts)
         return EngineSettings(
             url=url,
             api_key=extra.get("api_key") or None,

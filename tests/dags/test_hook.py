@@ -102,3 +102,12 @@ def test_a_uri_connection_keeps_its_https_scheme(monkeypatch):
     assert (node.scheme, node.host, node.port) == ("https", "es.internal", 9243)
     expected = base64.b64encode(b"elastic:pw").decode()
     assert client._headers["authorization"] == f"Basic {expected}"
+
+
+def test_several_nodes_in_the_host_field(monkeypatch):
+    _connection(
+        monkeypatch, "es_nodes", conn_type="elasticsearch", host="es1,es2:9201, es3", port=9200
+    )
+    client = WirefeedElasticsearchHook("es_nodes").get_conn()
+    nodes = sorted((n.config.host, n.config.port) for n in client.transport.node_pool.all())
+    assert nodes == [("es1", 9200), ("es2", 9201), ("es3", 9200)]

@@ -40,3 +40,10 @@ def test_env_int_and_env_number_defaults_and_values():
         env_number({"X": "soon"}, "X", 1.0)
     with pytest.raises(ConfigError, match="X: must be positive"):
         env_number({"X": "0"}, "X", 1.0)
+
+
+def test_several_engine_urls_are_every_node_the_client_may_use():
+    settings = Settings.from_env({"ELASTICSEARCH_URL": "http://a:9200, http://b:9201,"})
+    assert settings.engine.urls == ["http://a:9200", "http://b:9201"]
+    with pytest.raises(ConfigError, match="ELASTICSEARCH_URL"):
+        Settings.from_env({"ELASTICSEARCH_URL": "http://a:9200,b:9201"})
