@@ -292,6 +292,28 @@ def _text_blocks(tree: etree._Element) -> list[tuple[etree._Element, str]]:
     return blocks
 
 
+def _main_holder(
+    page: list[tuple[etree._Element, str]], extracted: list[str]
+) -> etree._Element | None:
+    """The element that holds most of the extracted paragraphs directly, if any."""
+    seen = {p for p in extracted if len(p) >= _CHUNK_MIN_CHARS}
+    holders = Counter(
+        p.getparent()
+        for p, text in page
+        if p.tag == "p" and text in seen and p.getparent() is not None
+    )
+    return holders.most_common(1)[0][0] if holders else None
+
+
+def _up(el: etree._Element, levels: int) -> etree._Element:
+    """`el`'s ancestor `levels` up, or the root if that is nearer."""
+    for _ in range(levels):
+        if (parent := el.getparent()) is None:
+            break
+        el = parent
+    return el
+
+
 def _split_body_rest(page: list[tuple[etree._Element, str]], extracted: list[str]) -> list[str]:
     """Paragraphs of the other chunks of an article body split across same-class containers.
 
@@ -300,25 +322,16 @@ def _split_body_rest(page: list[tuple[etree._Element, str]], extracted: list[str
     names the class; its look-alikes elsewhere on the page give back the rest. `page`: the
     page's paragraphs and their texts.
     """
+    main = _main_holder(page, extracted)
+    if main is None:
+        return []
     seen = {p for p in extracted if len(p) >= _CHUNK_MIN_CHARS}
-    if not seen:
-        return []
-    holders = Counter(
-        p.getparent()
-        for p, text in page
-        if p.tag == "p" and text in seen and p.getparent() is not None
-    )
-    if not holders:
-        return []
-    main, _n = holders.most_common(1)[0]
     css = (main.get("class") or "").strip()
     if not css:
         return []
     # Chunks sit close together; a same-class block far away (comments, a teaser rail)
     # is not part of this story.
-    scope = main
-    for _ in range(_CHUNK_SCOPE_LEVELS):
-        scope = scope.getparent() if scope.getparent() is not None else scope
+    scope = _up(main, _CHUNK_SCOPE_LEVELS)
     found: list[str] = []
     for other in scope.iter(main.tag):
         if other is main or (other.get("class") or "").strip() != css:
