@@ -446,6 +446,8 @@ def _story(document: Document | None, page: list[tuple[etree._Element, str]]) ->
 def _precise_paragraphs(
     tree: lxml_html.HtmlElement, page: list[tuple[etree._Element, str]]
 ) -> list[str]:
+    """The story by trafilatura in precision mode, re-joined where split (`page`: the
+    page's paragraphs and their texts)."""
     # The comparison with readability and justext is half of trafilatura's time, so it runs
     # only where it can change the result: a short or empty one, or one that holds little of
     # the page's paragraph text (a story split over several containers, of which the fast
