@@ -3,7 +3,8 @@
 Two inputs: the HTML fragment a feed entry carries (`html_to_text`, beautifulsoup4) and a full
 article page (`extract_page`: trafilatura's main-text choice, rendered by us into plain
 paragraphs, with split article bodies re-joined and site boilerplate dropped). A choice that
-holds little of the page's paragraph text is checked against readability and justext, and no
+holds little of the page's paragraph text is checked against readability and justext, a story
+section that trafilatura's precision rules cut comes back from its default mode, and no
 cleaning step may cut most of the text: such a cut is taken for a rule misreading the page.
 Hostile pages never raise: they come back with little or no text and a `reason`.
 """
@@ -26,6 +27,7 @@ from lxml import etree
 from lxml import html as lxml_html
 from trafilatura.metadata import examine_meta, extract_author, extract_meta_json
 from trafilatura.settings import Document, set_date_params
+from trafilatura.xpaths import PRECISION_DISCARD_XPATH
 
 from pipeline.language import detect_language
 from pipeline.pagemeta import parse_datetime, read_meta
@@ -102,9 +104,24 @@ _MAX_CUT_SHARE = 0.5
 # than twice as long, so above this the comparison could not change the result.
 _COVERAGE_BELOW = 0.5
 # Paragraphs inside these are page chrome or teasers, never counted as story-like.
-_NOT_STORY = {"a", "nav", "header", "footer", "aside", "form", "figure", "figcaption", "li"}
+_CHROME = frozenset({"a", "nav", "footer", "aside", "form", "figure", "figcaption", "li"})
+# On the page at large a <header> is the site's; near the story it is the article's own (a
+# lede, a section's subheading), which precision mode drops.
+_NOT_STORY = _CHROME | {"header"}
 # A paragraph whose text is more than this share link text is a teaser, not story-like.
 _STORY_MAX_LINK_SHARE = 0.5
+# Story-like text that precision mode's rules cut near the story, above this share of the
+# main text, is asked of trafilatura's default mode, and what that adds is taken if it is such
+# text and, together, above this share too. Below it the difference costs little F1 and
+# precision's judgement stands: small extras are mostly promos and standfirsts.
+_CUT_SECTION_SHARE = 0.15
+# "Near": under the ancestor this many levels above the element holding most of the story's
+# paragraphs (a story's bottom section or header is mostly a sibling of its body or of the
+# body's wrapper).
+_CUT_SCOPE_LEVELS = 2
+# A paragraph whose card (the nearest element holding more text) holds mostly link text
+# beside it is the blurb under a linked headline: a teaser of another story.
+_TEASER_LINK_SHARE = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,6 +309,28 @@ def _text_blocks(tree: etree._Element) -> list[tuple[etree._Element, str]]:
     return blocks
 
 
+def _main_holder(
+    page: list[tuple[etree._Element, str]], extracted: list[str]
+) -> etree._Element | None:
+    """The element that holds most of the extracted paragraphs directly, if any."""
+    seen = {p for p in extracted if len(p) >= _CHUNK_MIN_CHARS}
+    holders = Counter(
+        p.getparent()
+        for p, text in page
+        if p.tag == "p" and text in seen and p.getparent() is not None
+    )
+    return holders.most_common(1)[0][0] if holders else None
+
+
+def _up(el: etree._Element, levels: int) -> etree._Element:
+    """`el`'s ancestor `levels` up, or the root if that is nearer."""
+    for _ in range(levels):
+        if (parent := el.getparent()) is None:
+            break
+        el = parent
+    return el
+
+
 def _split_body_rest(page: list[tuple[etree._Element, str]], extracted: list[str]) -> list[str]:
     """Paragraphs of the other chunks of an article body split across same-class containers.
 
@@ -300,25 +339,16 @@ def _split_body_rest(page: list[tuple[etree._Element, str]], extracted: list[str
     names the class; its look-alikes elsewhere on the page give back the rest. `page`: the
     page's paragraphs and their texts.
     """
+    main = _main_holder(page, extracted)
+    if main is None:
+        return []
     seen = {p for p in extracted if len(p) >= _CHUNK_MIN_CHARS}
-    if not seen:
-        return []
-    holders = Counter(
-        p.getparent()
-        for p, text in page
-        if p.tag == "p" and text in seen and p.getparent() is not None
-    )
-    if not holders:
-        return []
-    main, _n = holders.most_common(1)[0]
     css = (main.get("class") or "").strip()
     if not css:
         return []
     # Chunks sit close together; a same-class block far away (comments, a teaser rail)
     # is not part of this story.
-    scope = main
-    for _ in range(_CHUNK_SCOPE_LEVELS):
-        scope = scope.getparent() if scope.getparent() is not None else scope
+    scope = _up(main, _CHUNK_SCOPE_LEVELS)
     found: list[str] = []
     for other in scope.iter(main.tag):
         if other is main or (other.get("class") or "").strip() != css:
@@ -335,17 +365,21 @@ def _split_body_rest(page: list[tuple[etree._Element, str]], extracted: list[str
     return found
 
 
+def _linked_chars(el: etree._Element) -> int:
+    return sum(len(_norm(a.text_content())) for a in el.iter("a"))
+
+
+def _is_story_like(el: etree._Element, text: str, not_story: frozenset[str]) -> bool:
+    """A paragraph that may be story: long enough, mostly not link text, and not inside
+    any of `not_story` (links, list items, navigation, footers, asides, forms, figures...)."""
+    if len(text) < _CHUNK_MIN_CHARS or any(a.tag in not_story for a in el.iterancestors()):
+        return False
+    return _linked_chars(el) <= _STORY_MAX_LINK_SHARE * len(text)
+
+
 def _story_like_chars(page: list[tuple[etree._Element, str]]) -> int:
-    """Text of the page's paragraphs that may be story: long enough, mostly not link text, and
-    not inside links, list items, navigation, headers, footers, asides, forms or figures."""
-    total = 0
-    for p, text in page:
-        if len(text) < _CHUNK_MIN_CHARS or any(a.tag in _NOT_STORY for a in p.iterancestors()):
-            continue
-        linked = sum(len(_norm(a.text_content())) for a in p.iter("a"))
-        if linked <= _STORY_MAX_LINK_SHARE * len(text):
-            total += len(text)
-    return total
+    """Text of the page's paragraphs that may be story, headers counted as the site's."""
+    return sum(len(text) for p, text in page if _is_story_like(p, text, _NOT_STORY))
 
 
 def _covers_page(paragraphs: list[str], page: list[tuple[etree._Element, str]]) -> bool:
@@ -385,14 +419,16 @@ def _author(tree: lxml_html.HtmlElement) -> str | None:
     return found.author or extract_author(tree)
 
 
-def _bare_extraction(tree: lxml_html.HtmlElement, fast: bool) -> Document | None:
+def _bare_extraction(
+    tree: lxml_html.HtmlElement, fast: bool, favor_precision: bool = True
+) -> Document | None:
     """trafilatura's main text of `tree` (which it copies, never changes)."""
     return trafilatura.bare_extraction(
         tree,
         # extract_page reads the metadata itself; without a URL, links need no resolving.
         with_metadata=False,
         fast=fast,
-        favor_precision=True,
+        favor_precision=favor_precision,
         include_comments=False,
         include_tables=True,
         # Links kept as <ref> so that lists of links can be told from the story's lists.
@@ -407,8 +443,11 @@ def _story(document: Document | None, page: list[tuple[etree._Element, str]]) ->
     return paragraphs + _split_body_rest(page, paragraphs)
 
 
-def _main_paragraphs(tree: lxml_html.HtmlElement) -> list[str]:
-    page = _text_blocks(tree)
+def _precise_paragraphs(
+    tree: lxml_html.HtmlElement, page: list[tuple[etree._Element, str]]
+) -> list[str]:
+    """The story by trafilatura in precision mode, re-joined where split (`page`: the
+    page's paragraphs and their texts)."""
     # The comparison with readability and justext is half of trafilatura's time, so it runs
     # only where it can change the result: a short or empty one, or one that holds little of
     # the page's paragraph text (a story split over several containers, of which the fast
@@ -421,6 +460,113 @@ def _main_paragraphs(tree: lxml_html.HtmlElement) -> list[str]:
         return fast
     compared = _story(_bare_extraction(tree, fast=False), page)
     return compared if _chars(compared) > _chars(fast) else fast
+
+
+def _is_all_link(el: etree._Element) -> bool:
+    text = _norm(el.text_content())
+    return bool(text) and _linked_chars(el) >= _LINK_LIST_SHARE * len(text)
+
+
+def _is_teaser(el: etree._Element, text: str, cards: dict[etree._Element, bool]) -> bool:
+    """Whether paragraph `el` is the blurb under a linked headline: right after an element
+    that is all link, or in a card (the nearest element around it holding more text) whose
+    text beside it is mostly link. `cards`: that verdict by card, as one section holds many."""
+    if (headline := el.getprevious()) is not None and _is_all_link(headline):
+        return True
+    for card in el.iterancestors():
+        if card not in cards:
+            rest = len(_norm(card.text_content())) - len(text)
+            if rest <= 0:
+                continue
+            linked = _linked_chars(card) - _linked_chars(el)
+            cards[card] = linked >= _TEASER_LINK_SHARE * rest
+        return cards[card]
+    return False
+
+
+def _cut_by_precision(
+    container: etree._Element, lacked: list[tuple[etree._Element, str]]
+) -> dict[str, etree._Element]:
+    """Which paragraphs of `lacked` precision mode's own discard rules take out of
+    `container` (every <header>, every element with a border, a "bottom" or a "link" class),
+    by text. The article's masthead, the <header> around its <h1>, is not the story: what it
+    holds beside the headline is a standfirst, a byline, a date."""
+    inside = {
+        el
+        for xpath in PRECISION_DISCARD_XPATH
+        for cut in xpath(container)
+        if cut.tag != "header" or cut.find(".//h1") is None
+        for el in cut.iter("p", "div")
+    }
+    return {text: el for el, text in lacked if el in inside}
+
+
+def _added_runs(default: list[str], paragraphs: list[str]) -> dict[int, list[str]]:
+    """The paragraphs of `default` that `paragraphs` lack, in runs, each under the index of
+    the paragraph of `paragraphs` it follows (-1: before the first)."""
+    position = {p: i for i, p in enumerate(paragraphs)}
+    runs: dict[int, list[str]] = {}
+    after = -1
+    for paragraph in default:
+        if paragraph in position:
+            after = position[paragraph]
+        else:
+            runs.setdefault(after, []).append(paragraph)
+    return runs
+
+
+def _with_cut_sections(
+    tree: lxml_html.HtmlElement, page: list[tuple[etree._Element, str]], paragraphs: list[str]
+) -> list[str]:
+    """`paragraphs` with the sections of the story that precision mode cut, if any.
+
+    Precision mode drops boxes and chrome by rules that sometimes match a real section of the
+    story. Only where, near the story's paragraphs, those rules take much story-like text
+    that the paragraphs lack does trafilatura's default mode run (a second extraction: too
+    dear for every page). Each run of paragraphs it adds is taken where it stands when at
+    least half of it is such text, not blurbs under linked headlines.
+    """
+    holder = _main_holder(page, paragraphs)
+    if holder is None:
+        return paragraphs
+    container = _up(holder, _CUT_SCOPE_LEVELS)
+    kept = set(paragraphs)
+    blocks = dict(page)
+    lacked = [
+        (el, text)
+        for el in container.iter("p", "div")
+        if (text := blocks.get(el)) and text not in kept
+    ]
+    floor = _CUT_SECTION_SHARE * _chars(paragraphs)
+    # Most containers lack little of the story's text, and that is cheap to count.
+    if _chars([text for _el, text in lacked]) < floor:
+        return paragraphs
+    lacked = [(el, text) for el, text in lacked if _is_story_like(el, text, _CHROME)]
+    if _chars([text for _el, text in lacked]) < floor:
+        return paragraphs
+    cut = _cut_by_precision(container, lacked)
+    if _chars(list(cut)) < floor:
+        return paragraphs
+    default = _story(_bare_extraction(tree, fast=True, favor_precision=False), page)
+    cards: dict[etree._Element, bool] = {}
+    taken = {
+        after: run
+        for after, run in _added_runs(default, paragraphs).items()
+        if 2 * sum(len(p) for p in run if p in cut and not _is_teaser(cut[p], p, cards))
+        >= _chars(run)
+    }
+    if sum(_chars(run) for run in taken.values()) < floor:
+        return paragraphs
+    out = list(taken.get(-1, []))
+    for i, paragraph in enumerate(paragraphs):
+        out.append(paragraph)
+        out.extend(taken.get(i, []))
+    return out
+
+
+def _main_paragraphs(tree: lxml_html.HtmlElement) -> list[str]:
+    page = _text_blocks(tree)
+    return _with_cut_sections(tree, page, _precise_paragraphs(tree, page))
 
 
 def _without_headline(paragraphs: list[str], title: str | None) -> list[str]:

@@ -104,6 +104,113 @@ def test_long_related_block_beside_the_story_stays_out() -> None:
     assert extract_page(_page(body), url=URL).text.split("\n\n") == story
 
 
+_SUBHEADS = ["What the vote means", "Who pays for the work", "What happens next"]
+
+
+def _bordered_section(story: list[str]) -> tuple[str, list[str]]:
+    # The second half of the story in a box with a border.
+    box = f"<div style='border-left: 2px solid #ccc'>{_paragraphs(story[6:])}</div>"
+    return f"<div class='story'>{_paragraphs(story[:6])}{box}</div>", story
+
+
+def _bottom_section(story: list[str]) -> tuple[str, list[str]]:
+    # The second half in a "bottom" block beside the wrapper of the story's body.
+    body = f"<div class='story-wrap'><div class='story'>{_paragraphs(story[:6])}</div></div>"
+    return body + f"<div class='story-bottom'>{_paragraphs(story[6:])}</div>", story
+
+
+def _sections_with_headers(story: list[str]) -> tuple[str, list[str]]:
+    # Each section opens with a <header>: its subheading and its first paragraph.
+    sections = "".join(
+        f"<section><header><h2>{head}</h2><p>{story[4 * i]}</p></header>"
+        f"{_paragraphs(story[4 * i + 1 : 4 * i + 4])}</section>"
+        for i, head in enumerate(_SUBHEADS)
+    )
+    expected = [
+        line for i, head in enumerate(_SUBHEADS) for line in [head, *story[4 * i : 4 * i + 4]]
+    ]
+    return f"<div class='story'>{sections}</div>", expected
+
+
+@pytest.mark.parametrize("layout", [_bordered_section, _bottom_section, _sections_with_headers])
+def test_section_that_precision_mode_cuts_comes_back(layout) -> None:
+    """trafilatura's precision mode drops every element with a border or a "bottom" class and
+    every <header> of the story; here those hold a real part of it, which its default mode
+    keeps."""
+    body, expected = layout(invented_story(12))
+    assert extract_page(_page(body), url=URL).text.split("\n\n") == expected
+
+
+def _card(i: int) -> str:
+    return (
+        f"<div class='card'><h3><a href='/s/{i}'>Another headline from the valley, {i}</a></h3>"
+        f"<p>{_blurb(i)}</p></div>"
+    )
+
+
+def _dated_card(i: int) -> str:
+    return (
+        f"<div class='card'><h3><a href='/s/{i}'>Another headline from the valley, {i}</a></h3>"
+        f"<span class='date'>2 June 2024</span><div class='dek'><p>{_blurb(i)}</p></div></div>"
+    )
+
+
+def _bare_teaser(i: int) -> str:
+    return f"<h3><a href='/s/{i}'>Another headline from the valley, {i}</a></h3><p>{_blurb(i)}</p>"
+
+
+def _blurb(i: int) -> str:
+    return (
+        f"A teaser of another story, number {i}, says what happened at the village fete, who "
+        "won the prize for the largest marrow, and what the mayor said afterwards."
+    )
+
+
+@pytest.mark.parametrize("teaser", [_card, _dated_card, _bare_teaser])
+def test_teasers_in_a_box_that_precision_mode_cuts_stay_out(teaser) -> None:
+    """Linked headlines over blurbs of other stories, in a "bottom" box: precision mode drops
+    the box and default mode keeps it, and the blurbs read like story text; they stay out."""
+    story = invented_story(8)
+    cards = "".join(teaser(i) for i in range(12))
+    page = _page(
+        f"<div class='story'>{_paragraphs(story)}</div><div class='more-bottom'>{cards}</div>"
+    )
+    assert _blurb(5) in trafilatura.extract(page)
+    assert extract_page(page, url=URL).text.split("\n\n") == story
+
+
+def test_small_box_that_precision_mode_cuts_stays_out() -> None:
+    """A bordered note under a tenth of the story's length, which trafilatura alone keeps:
+    precision's judgement stands."""
+    story = invented_story(10)
+    note = (
+        "The author has reported on the valley's councils for twenty years and lives in Arlen "
+        "with two dogs, a very old bicycle and a garden that floods every single winter."
+    )
+    box = f"<div style='border: 1px solid #ddd'><p>{note}</p></div>"
+    page = _page(f"<div class='story'>{_paragraphs(story)}{box}</div>")
+    assert note in trafilatura.extract(page)
+    assert extract_page(page, url=URL).text.split("\n\n") == story
+
+
+def test_standfirst_in_the_article_masthead_stays_out() -> None:
+    """A <header> around the headline holds a standfirst, a fifth of this short story's
+    length: precision mode drops it, default mode keeps it, and it is not the story."""
+    story = invented_story(3)
+    standfirst = (
+        "The valley's councils agreed on Tuesday to share the cost of repairing the bridge, "
+        "ending a dispute that had run since the spring floods closed it to lorries and buses."
+    )
+    page = (
+        "<html><head><title>Council votes on the bridge</title></head><body><main><article>"
+        f"<header><h1>Council votes on the bridge</h1><p class='standfirst'>{standfirst}</p>"
+        f"<div class='byline'>By a staff reporter</div></header>"
+        f"<div class='story'>{_paragraphs(story)}</div></article></main></body></html>"
+    )
+    assert standfirst in trafilatura.extract(page)
+    assert extract_page(page, url=URL).text.split("\n\n") == story
+
+
 def test_story_of_lines_that_look_like_cross_links_is_not_cut_to_nothing() -> None:
     """Every paragraph of a video round-up opens like a teaser ("Watch: ..."); dropping them
     all would leave nothing of the story."""
