@@ -45,7 +45,7 @@ DEFAULT_BATCH_SIZE = 64
 POOL_CHUNK_CHARS = 30_000
 # Bump when a change to the code of entity_names changes its output: stored stories then
 # count as outdated and `wirefeed reenrich --outdated` redoes them.
-RULES_VERSION = "1"
+RULES_VERSION = "2"
 
 _MODEL_ENV = "WIREFEED_NER_MODEL"
 _JUNK = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd\ue000-\uf8ff]")

@@ -36,3 +36,15 @@ Cukaricki 1 Spartak Subotica 1
 Napredak Krusevac 0 Mladost Lucani 2
 Javor Ivanjica 1 Zeleznicar Pancevo 1""",
 }
+
+# Clubs named after their cities, in a results list and a table: teams, not places.
+CITY_CLUBS = """Baseball - Major league results
+NEW YORK, June 2
+Results of games played on Sunday:
+Atlanta 6 Seattle 2
+Chicago 3 Detroit 4
+Boston 1 Baltimore 0
+Standings:
+Atlanta 35 21 .625 -
+Detroit 30 26 .536 5
+Seattle 27 29 .482 8"""

@@ -37,7 +37,7 @@ from pipeline.models import StoryText
 from tests.support.articles import make_article
 from tests.support.cli import wirefeed
 from tests.support.paths import shared_path
-from tests.support.sports import RESULTS
+from tests.support.sports import CITY_CLUBS, RESULTS
 
 NOW = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
 SHORT_STORY = (
@@ -149,6 +149,15 @@ def test_non_english_stories_get_no_english_entities(enricher):
     [found] = enricher.enrich([StoryText("fr", "", french, detect_language(french))])
     assert found.mentions == ()
     assert found.error == "no entity model for language 'fr'"
+
+
+def test_clubs_named_after_cities_in_results_are_organisations(enricher):
+    [found] = enricher.enrich([StoryText("mlb", "", CITY_CLUBS, "en")])
+    types = {m.name: m.type for m in found.mentions}
+    clubs = ("Atlanta", "Seattle", "Chicago", "Detroit", "Boston", "Baltimore")
+    assert {club: types.get(club) for club in clubs} == dict.fromkeys(clubs, "organization")
+    # The dateline is a place.
+    assert types.get("NEW YORK") == "location"
 
 
 @pytest.mark.parametrize("kind", sorted(RESULTS))
