@@ -28,14 +28,16 @@ import argparse
 import hashlib
 import re
 import sys
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from unittest.mock import patch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from pipeline import enrich, entity_names  # noqa: E402
 from pipeline.articles import with_language  # noqa: E402
 from pipeline.enrich import DEFAULT_MODEL, Enricher, EnrichSettings  # noqa: E402
 from pipeline.entity_names import LABEL_TYPES  # noqa: E402
@@ -193,19 +195,23 @@ def raw_predictions(texts: Sequence[str]) -> list[Prediction]:
     return found
 
 
-def stage_predictions(texts: Sequence[str]) -> tuple[list[Prediction], list[Entities]]:
+def stage_predictions(
+    texts: Sequence[str], enricher: Enricher | None = None
+) -> tuple[list[Prediction], list[Entities]]:
     articles = [
         Article(f"conll:{i}", "conll", "conll", str(i), "", text, NOW, NOW)
         for i, text in enumerate(texts)
     ]
     decided = with_language(articles)
     stories = [StoryText(a.url, a.title, a.body, a.language) for a in decided]
-    results = Enricher(EnrichSettings()).enrich(stories)
+    results = (enricher or Enricher(EnrichSettings())).enrich(stories)
     found = [{t: set(e.names(t)) for t in TYPES} for e in results]
     return found, results
 
 
-def scores(docs: Iterable[Document], predictions: Sequence[Prediction]) -> dict[str, Score]:
+def scores(
+    docs: Iterable[Document], predictions: Sequence[Prediction] | Mapping[int, Prediction]
+) -> dict[str, Score]:
     table = {kind: Score() for kind in ("all", *TYPES)}
     for doc in docs:
         for kind in TYPES:
@@ -225,6 +231,9 @@ def _line(label: str, table: dict[str, Score]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--show", type=int, default=0, help="print N worst tuning documents")
+    parser.add_argument(
+        "--steps", action="store_true", help="also each normalisation step's share (tuning half)"
+    )
     args = parser.parse_args()
     if not CONLL.exists():
         print(f"corpus not found: {CONLL}", file=sys.stderr)
@@ -253,7 +262,39 @@ def main() -> int:
         print(f"{'gain':<6}  {gains}")
     if args.show:
         _show(halves["tuning"], raw, stage, results, args.show)
+    if args.steps:
+        _steps(halves["tuning"], scores(halves["tuning"], stage))
     return 0
+
+
+def _steps(tuning: Sequence[Document], whole: dict[str, Score]) -> None:
+    """The stage's F1 on the tuning half with one normalisation step switched off at a time;
+    `share` is what the step adds (negative: what it costs)."""
+    enricher = Enricher(EnrichSettings())
+    tables = enricher.tables
+    switched_off = {
+        "sports sides": patch.object(entity_names, "sports_sides", lambda _text: []),
+        "acronyms": patch.object(entity_names, "acronym_definitions", lambda _text, _raw: {}),
+        "alias table": patch.object(
+            enricher, "tables", replace(tables, aliases={}, folded_aliases={})
+        ),
+        "short names": patch.object(
+            entity_names, "_resolve_short_person_names", lambda _mentions, _tables: None
+        ),
+        "gazetteer": patch.object(enricher, "tables", replace(tables, places=frozenset())),
+        "one type/name": patch.object(entity_names, "_one_type_per_name", lambda _mentions: None),
+        "plausible": patch.object(entity_names, "is_plausible_name", bool),
+        "person end": patch.object(enrich, "_person_end", lambda _doc, ent: ent.end_char),
+    }
+    texts = [d.text for d in tuning]
+    print("\nsteps, tuning half: F1 with the step off (share = F1 with it - F1 without)")
+    print(f"{'step off':<14}  " + "  ".join(f"{k[:8]:<8} share " for k in ("all", *TYPES)))
+    for step, switch in switched_off.items():
+        with switch:
+            found, _ = stage_predictions(texts, enricher)
+        table = scores(tuning, {d.index: p for d, p in zip(tuning, found, strict=True)})
+        cells = [f"{table[k].f1:.3f} {whole[k].f1 - table[k].f1:+.3f}" for k in ("all", *TYPES)]
+        print(f"{step:<14}  " + "  ".join(cells))
 
 
 def _show(
