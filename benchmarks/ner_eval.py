@@ -1,6 +1,6 @@
 """Entity quality on news NER documents: document-level precision, recall and F1 per type.
 
-    .venv/bin/python benchmarks/ner_eval.py [--show N]
+    .venv/bin/python benchmarks/ner_eval.py [--show N] [--steps]
 
 Data: ../shared/corpora/ner/conll2003-dev/eng.testa (CoNLL-2003 English development set,
 IOB1, documents split by -DOCSTART-), read by path. Gold types PER -> person, ORG ->

@@ -23,7 +23,7 @@ from urllib.robotparser import RobotFileParser
 
 from pipeline.config import FetchSettings
 from pipeline.extract import PageText, extract_page
-from pipeline.fetch import Fetcher, FetchResult
+from pipeline.fetch import Fetcher
 from pipeline.models import Article, FullText
 from pipeline.workers import drop_if_broken, pool_for, started
 
@@ -173,21 +173,23 @@ class _Extraction:
         return await loop.run_in_executor(_EXTRACTION_THREAD, work)
 
 
-async def _extract(fetched: FetchResult, article: Article, extraction: _Extraction) -> PageText:
+async def _extract(
+    body: bytes, url: str, headers: dict[str, str], article: Article, extraction: _Extraction
+) -> PageText:
     """Extraction is CPU work: in a worker process or the extraction thread, so the other
     downloads keep moving meanwhile. The page's date and author are looked for only where
     the feed gave none (merge_page prefers the feed's); its language is decided there, with
-    what its header and its feed declare."""
+    what its Content-Language header and its feed declare."""
     work = functools.partial(
         extract_page,
-        fetched.body,
-        fetched.final_url,
-        fetched.headers.get("content-type", ""),
+        body,
+        url,
+        headers.get("content-type", ""),
         want_date=article.date_missing,
         want_author=not article.authors,
-        declared=(fetched.headers.get("content-language"), article.feed_language),
+        declared=(headers.get("content-language"), article.feed_language),
     )
-    return await extraction.run(work, fetched.final_url)
+    return await extraction.run(work, url)
 
 
 async def _one(
@@ -203,7 +205,7 @@ async def _one(
     content_type = fetched.headers.get("content-type", "")
     if content_type.split(";")[0].strip().lower() not in _HTML_TYPES:
         return dataclasses.replace(article, text_note="not_html")
-    page = await _extract(fetched, article, extraction)
+    page = await _extract(fetched.body, fetched.final_url, fetched.headers, article, extraction)
     return merge_page(article, page)
 
 
