@@ -38,18 +38,22 @@ def article_from_entry(entry: FeedEntry, fetched_at: datetime) -> Article | None
         authors=entry.authors,
         tags=entry.tags,
         image=entry.image,
+        feed_language=entry.language,
     )
 
 
 def with_language(articles: Sequence[Article]) -> list[Article]:
-    """The articles, each with the language of its title and body where it has none yet.
+    """The articles, each with the language of its title and body (and the feed's declared
+    one) where its text is the feed's own.
 
-    Run on the articles to be written, after the full-text step: a page's language comes
-    from its extraction (on a worker), so a teaser is classified only when its text is the
-    one kept, and the main process loads the language model only when one is."""
+    Run on the articles to be written, after the full-text step: a page's language is decided
+    at its extraction (on a worker), so a teaser is classified only when its text is the one
+    kept, and the main process loads the language model only when one is."""
     return [
         a
-        if a.language
-        else dataclasses.replace(a, language=detect_language(f"{a.title}\n{a.body}"))
+        if a.body_source == "page"
+        else dataclasses.replace(
+            a, language=detect_language(f"{a.title}\n{a.body}", (a.feed_language,))
+        )
         for a in articles
     ]

@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
+# The language the default entity model reads; a text whose language is unsure is read as it.
+DEFAULT_LANGUAGE = "en"
+
 
 class ConfigError(ValueError):
     """A setting or a feeds file is wrong; the message names where and which field."""

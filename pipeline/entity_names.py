@@ -1,10 +1,12 @@
 """From raw NER mentions to one canonical name and type per entity of a story.
 
 Pure functions over plain data: which model found the mentions does not matter here.
-Order of work for one story: normalise each surface form; resolve acronyms the story
-defines in parentheses; map variants through the shipped alias table; resolve short
-person mentions to the full name they abbreviate in the same story; correct types the
-gazetteer of places knows better; give each name one type per story; count.
+Order of work for one story: type the sides of sports results by their place in the list
+(sports_sides: a club named after its city is a team there, not a place); normalise each
+surface form; resolve acronyms the story defines in parentheses; map variants through the
+shipped alias table; resolve short mentions to the full person name they abbreviate in the
+same story; correct types the gazetteer of places knows better, where neither the alias
+table nor the context fixed them; give each name one type per story; count.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import yaml
 
 from pipeline.config import ConfigError
 from pipeline.models import ENTITY_TYPES, EntityMention, EntityType
+from pipeline.sports_sides import Side, sports_sides
 
 # OntoNotes labels (English models) and WikiNER labels (most other spaCy languages).
 LABEL_TYPES: dict[str, EntityType] = {
@@ -40,6 +43,7 @@ _EDGE_PUNCTUATION = "\"'“”‘’«»()[]{}<>,;:!?*#|/\\-–—_~•·"
 _LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"(?:'s|'S|(?<=s)')$")
 _ACRONYM_AFTER = re.compile(r"\s*\(\s*([A-Z][A-Za-z&.]{1,11})\s*\)")
+_SECTION = "# --"
 _SKIP_IN_INITIALS = frozenset({"of", "the", "and", "for", "on", "in", "de", "du", "des", "la", "&"})
 
 
@@ -66,6 +70,7 @@ class NameTables:
     aliases: Mapping[str, Canonical]
     folded_aliases: Mapping[str, Canonical]
     places: frozenset[str]
+    countries: frozenset[str]  # the places of the gazetteer's countries section
     digest: str  # of both files' bytes: part of the enrichment version
 
     def alias(self, name: str) -> Canonical | None:
@@ -76,6 +81,10 @@ class NameTables:
 
     def is_place(self, name: str) -> bool:
         return name.casefold() in self.places
+
+    def is_country(self, name: str) -> bool:
+        known = self.alias(name)
+        return (known.name if known else name).casefold() in self.countries
 
 
 # -- tables --------------------------------------------------------------------------
@@ -109,9 +118,20 @@ def parse_alias_table(raw: object, where: str) -> dict[str, Canonical]:
     return table
 
 
-def parse_places(text: str) -> frozenset[str]:
-    lines = (line.split("#", 1)[0].strip() for line in text.splitlines())
-    return frozenset(line.casefold() for line in lines if line)
+def parse_places(text: str) -> tuple[frozenset[str], frozenset[str]]:
+    """All places of the gazetteer and those under a `# -- countries` section heading."""
+    places: set[str] = set()
+    countries: set[str] = set()
+    in_countries = False
+    for line in text.splitlines():
+        if line.startswith(_SECTION):
+            in_countries = line.removeprefix(_SECTION).strip().startswith("countries")
+        name = line.split("#", 1)[0].strip().casefold()
+        if name:
+            places.add(name)
+            if in_countries:
+                countries.add(name)
+    return frozenset(places), frozenset(countries)
 
 
 def load_tables(aliases_path: Path, places_path: Path) -> NameTables:
@@ -130,11 +150,9 @@ def load_tables(aliases_path: Path, places_path: Path) -> NameTables:
         if len(key) >= _MIN_FOLDED_ALIAS:
             folded.setdefault(key.casefold(), canonical)
     digest = hashlib.sha256(alias_bytes + b"\0" + places_bytes).hexdigest()
+    places, countries = parse_places(places_bytes.decode("utf-8"))
     return NameTables(
-        aliases=aliases,
-        folded_aliases=folded,
-        places=parse_places(places_bytes.decode("utf-8")),
-        digest=digest,
+        aliases=aliases, folded_aliases=folded, places=places, countries=countries, digest=digest
     )
 
 
@@ -215,12 +233,15 @@ def acronym_definitions(text: str, mentions: Iterable[RawMention]) -> dict[str, 
     return defined
 
 
-def _resolve_short_person_names(mentions: list[_Mention]) -> None:
+def _resolve_short_person_names(mentions: list[_Mention], tables: NameTables) -> None:
     """'Putin' -> 'Vladimir Putin', 'Kim' -> the Kim the story names in full.
 
     A short mention is a leading or trailing run of a longer person name in the story. News
     style names a person in full first and shortens later, so among the full names already
-    introduced the earliest wins; with none before, the nearest one after does.
+    introduced the earliest wins; with none before, the nearest one after does. The model
+    often calls a bare surname an organisation or a place ("Shearer scored"): whatever it
+    called it, a short form of a person the story names is that person, unless the
+    gazetteer knows it as a place.
     """
     first_seen: dict[str, int] = {}
     spellings: set[tuple[tuple[str, ...], str]] = set()  # as written and canonical
@@ -230,7 +251,7 @@ def _resolve_short_person_names(mentions: list[_Mention]) -> None:
             spellings.add((tuple(m.surface.casefold().split()), m.name))
             spellings.add((tuple(m.name.casefold().split()), m.name))
     for m in mentions:
-        if m.type != "person" or m.type_fixed:
+        if m.type_fixed or (m.type != "person" and tables.is_place(m.name)):
             continue
         short = tuple(m.name.casefold().split())
         candidates = {
@@ -246,6 +267,7 @@ def _resolve_short_person_names(mentions: list[_Mention]) -> None:
             m.name = min(before, key=lambda n: first_seen[n])
         else:
             m.name = min(candidates, key=lambda n: first_seen[n] - m.start)
+        m.type = "person"
 
 
 def _one_type_per_name(mentions: list[_Mention]) -> None:
@@ -259,6 +281,51 @@ def _one_type_per_name(mentions: list[_Mention]) -> None:
             fixed.setdefault(m.name, m.type)
     for m in mentions:
         m.type = fixed.get(m.name) or votes[m.name].most_common(1)[0][0]
+
+
+@dataclass(frozen=True, slots=True)
+class _Typed:
+    """A mention with the type it starts from: the model's, or its context's (then fixed)."""
+
+    text: str
+    start: int
+    type: EntityType
+    fixed: bool
+
+
+def _side(text: str, side: Side, model_type: EntityType | None, tables: NameTables) -> _Typed:
+    """A side named in sports results: a team (a country's is its national team: a place),
+    or a player where the model says person and the line allows one."""
+    name = text[side.start : side.end]
+    if model_type == "person" and side.kind != "match":
+        return _Typed(name, side.start, "person", False)
+    team: EntityType = "location" if tables.is_country(normalise_surface(name)) else "organization"
+    return _Typed(name, side.start, team, True)
+
+
+def _typed_mentions(text: str, raw: Sequence[RawMention], tables: NameTables) -> list[_Typed]:
+    """The model's mentions with their types; over the sides of sports results, the sides
+    instead (one model mention may run two together: "Atlanta 5 PITTSBURGH"), with the
+    sides of a list the model did not find at all."""
+    sides = sports_sides(text)
+    typed: list[_Typed] = []
+    model_types: dict[Side, EntityType] = {}  # the model's call over each side it found
+    for r in raw:
+        entity_type = LABEL_TYPES.get(r.label)
+        if entity_type is None:
+            continue
+        over = [side for side in sides if side.start < r.end and r.start < side.end]
+        if not over:
+            # A name never spans a line break: what follows one is the list's next item.
+            typed.append(_Typed(r.text.split("\n", 1)[0], r.start, entity_type, False))
+        for side in over:
+            model_types.setdefault(side, entity_type)
+    typed += [
+        _side(text, side, model_types.get(side), tables)
+        for side in sides
+        if side.listed or side in model_types
+    ]
+    return sorted(typed, key=lambda t: t.start)
 
 
 def _named_in(title: str, spellings: Iterable[str]) -> bool:
@@ -277,14 +344,11 @@ def resolve_mentions(
     """
     acronyms = acronym_definitions(text, raw)
     mentions: list[_Mention] = []
-    for r in raw:
-        entity_type = LABEL_TYPES.get(r.label)
-        if entity_type is None or "\n" in r.text:  # a name never spans a line break
-            continue
-        surface = normalise_surface(r.text)
+    for t in _typed_mentions(text, raw, tables):
+        surface = normalise_surface(t.text)
         if not is_plausible_name(surface):
             continue
-        m = _Mention(surface, surface, entity_type, r.start, r.start < title_end)
+        m = _Mention(surface, surface, t.type, t.start, t.start < title_end, t.fixed)
         if surface in acronyms:  # the story's own definition beats the shared table
             m.name = acronyms[surface]
         known = tables.alias(m.name)
@@ -292,7 +356,7 @@ def resolve_mentions(
             m.name, m.type, m.type_fixed = known.name, known.type, True
         mentions.append(m)
 
-    _resolve_short_person_names(mentions)
+    _resolve_short_person_names(mentions, tables)
     for m in mentions:
         if not m.type_fixed and m.type != "location" and tables.is_place(m.name):
             m.type = "location"

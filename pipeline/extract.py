@@ -15,6 +15,7 @@ import gzip
 import logging
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -616,12 +617,14 @@ def extract_page(
     content_type: str | None = None,
     want_date: bool = True,
     want_author: bool = True,
+    declared: Sequence[str | None] = (),
 ) -> PageText:
     """Main text and metadata of a full article page. Never raises for bad input.
 
     `want_date`, `want_author`: look for them (a date in the page's text when its meta tags
     give none: a third of the extraction time; an author: a sixth). Callers that have
-    them from the feed turn these off."""
+    them from the feed turn these off. `declared`: languages declared for the page besides
+    its own markup (its Content-Language header, its feed's language), for the decision."""
     reasons: list[str] = []
     if isinstance(page, bytes):
         html, lossy = decode_html(page, content_type)
@@ -682,6 +685,6 @@ def extract_page(
         published_at=meta.published_at or parse_datetime(date),
         canonical_url=canonical,
         image=meta.image,
-        language=detect_language(text, hint=meta.language) if text else meta.language,
+        language=detect_language(text, (meta.language, *declared)),
         reason=", ".join(dict.fromkeys(reasons)) or None,
     )

@@ -174,18 +174,20 @@ class _Extraction:
 
 
 async def _extract(
-    body: bytes, url: str, content_type: str, article: Article, extraction: _Extraction
+    body: bytes, url: str, headers: dict[str, str], article: Article, extraction: _Extraction
 ) -> PageText:
     """Extraction is CPU work: in a worker process or the extraction thread, so the other
     downloads keep moving meanwhile. The page's date and author are looked for only where
-    the feed gave none (merge_page prefers the feed's)."""
+    the feed gave none (merge_page prefers the feed's); its language is decided there, with
+    what its Content-Language header and its feed declare."""
     work = functools.partial(
         extract_page,
         body,
         url,
-        content_type,
+        headers.get("content-type", ""),
         want_date=article.date_missing,
         want_author=not article.authors,
+        declared=(headers.get("content-language"), article.feed_language),
     )
     return await extraction.run(work, url)
 
@@ -203,7 +205,7 @@ async def _one(
     content_type = fetched.headers.get("content-type", "")
     if content_type.split(";")[0].strip().lower() not in _HTML_TYPES:
         return dataclasses.replace(article, text_note="not_html")
-    page = await _extract(fetched.body, fetched.final_url, content_type, article, extraction)
+    page = await _extract(fetched.body, fetched.final_url, fetched.headers, article, extraction)
     return merge_page(article, page)
 
 

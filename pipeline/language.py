@@ -1,4 +1,13 @@
-"""Language of a text (ISO 639-1), or None when there is too little text to tell.
+"""Language of a text (ISO 639-1) from all the evidence there is, or None when unsure.
+
+Evidence: the classifier's calibrated probabilities (py3langid's softmax, tempered by the
+square root of the text's length, so a short text gets flatter, less confident scores) and
+the languages the feed and the page declare. Lists of names, clubs and scores (sports
+results, tables, captions) are what the classifier misreads: their words are names, and
+names from all over the world. So its guess of a language other than the default one counts
+only when it leaves the default language next to no chance; a declaration weighs as ten to
+one for its language; and a text with the default still in the running that no declaration
+decides is None, which enrichment reads with the default model.
 
 The classifier is py3langid's. Its package ships the model LZMA-compressed, and unpacking
 it is two thirds of a half-second load in every process that detects languages: each
@@ -14,7 +23,7 @@ import os
 import tempfile
 import zipfile
 from array import array
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from importlib.metadata import version
 from pathlib import Path
@@ -23,6 +32,8 @@ import numpy as np
 from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 from py3langid.modelio import load_model
 
+from pipeline.config import DEFAULT_LANGUAGE
+
 log = logging.getLogger(__name__)
 
 _MIN_CHARS = 20
@@ -30,16 +41,24 @@ _MIN_CHARS = 20
 _SAMPLE_CHARS = 1000
 # array.array type codes of py3langid's state tables, by item size.
 _TYPECODES = {2: "H", 4: "I", 8: "L"}
+# The classifier's guess of another language stands alone only where it leaves the default
+# language at most this probability. English texts it misread (results, lists of names:
+# whole news documents and their single lines) kept 6e-4 and more; texts really in another
+# language, from 150 characters on, left it less than 3e-5.
+_DEFAULT_LEFT_AT_MOST = 1e-4
+# How much more likely a language is for the feed or the page declaring it.
+_DECLARED_ODDS = 10.0
 # What py3langid's model file holds: (nb_ptc, nb_pc, nb_classes, tk_nextmove, tk_row,
 # tk_output), as its own loader returns them.
 _Model = tuple[np.ndarray, np.ndarray, list[str], array, array, list[int]]
 
 
 def normalise_code(code: str | None) -> str | None:
-    """`en-US`, `EN_gb`, `en` -> `en`; None for anything that is not a language tag."""
+    """`en-US`, `EN_gb`, `en` -> `en`, `de, en` (a Content-Language list) -> `de`; None for
+    anything that is not a language tag."""
     if not code:
         return None
-    primary = code.strip().lower().replace("_", "-").split("-")[0]
+    primary = code.split(",")[0].strip().lower().replace("_", "-").split("-")[0]
     return primary if len(primary) in (2, 3) and primary.isalpha() else None
 
 
@@ -111,7 +130,7 @@ def load_identifier(directory: Path) -> LanguageIdentifier:
         except OSError as write_error:
             log.info("language model not cached in %s: %s", directory, write_error)
     ptc, pc, classes, nextmove, row, output = model
-    return LanguageIdentifier(ptc, pc, classes, nextmove, output, tk_row=row)
+    return LanguageIdentifier(ptc, pc, classes, nextmove, output, norm_probs=True, tk_row=row)
 
 
 @cache
@@ -119,11 +138,44 @@ def _identifier() -> LanguageIdentifier:
     return load_identifier(cache_dir())
 
 
-def detect_language(text: str, hint: str | None = None) -> str | None:
-    """Detected language of `text`; `hint` (a page's or feed's declared language) when the
-    text is too short to classify."""
+def language_scores(text: str) -> dict[str, float] | None:
+    """The classifier's probability of each language for `text`; None when it is too short
+    to classify."""
     sample = text[:_SAMPLE_CHARS]
     if len(sample.strip()) < _MIN_CHARS:
-        return normalise_code(hint)
-    lang, _score = _identifier().classify(sample)
-    return lang
+        return None
+    return dict(_identifier().rank(sample))
+
+
+def decide_language(
+    scores: Mapping[str, float] | None,
+    declared: Sequence[str] = (),
+    default: str = DEFAULT_LANGUAGE,
+) -> str | None:
+    """The language of a text from the classifier's `scores` (None: too short to classify)
+    and the `declared` languages (normalised codes, most specific first); None when unsure.
+
+    Too short to classify: the first declared language, if any. Otherwise the most likely of
+    the classifier's guess and the declared languages, a declared one weighing ten to one. It
+    stands when it was declared, or is the default, or the classifier leaves the default next
+    to no chance (then even against a declaration: templates declare wrong languages). A
+    guess of the classifier alone with the default still in the running does not: then the
+    default if it was declared, else None.
+    """
+    if scores is None:
+        return declared[0] if declared else None
+    guess = max(scores, key=scores.__getitem__)
+    best = max(
+        (guess, *declared),
+        key=lambda lang: scores.get(lang, 0.0) * (_DECLARED_ODDS if lang in declared else 1.0),
+    )
+    if best in declared or best == default or scores.get(default, 0.0) <= _DEFAULT_LEFT_AT_MOST:
+        return best
+    return default if default in declared else None
+
+
+def detect_language(text: str, declared: Iterable[str | None] = ()) -> str | None:
+    """The language of `text`, with the languages its page and feed declare (any tags, most
+    specific first: `en-GB`, a Content-Language header's `de, en`, None for none)."""
+    codes = list(dict.fromkeys(c for c in map(normalise_code, declared) if c))
+    return decide_language(language_scores(text), codes)

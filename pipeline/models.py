@@ -40,6 +40,7 @@ class FeedEntry:
     authors: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     image: str | None = None
+    language: str | None = None  # as the feed declares it for the entry or for itself
 
 
 @dataclass(slots=True)
@@ -54,7 +55,7 @@ class Article:
     body: str
     published_at: datetime
     fetched_at: datetime
-    language: str | None = None
+    language: str | None = None  # decided from the text and what feed and page declare
     date_missing: bool = False
     authors: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
@@ -67,6 +68,7 @@ class Article:
     # The page's own rel=canonical (same site) where it differs from `url`; `url` stays the
     # copy's identity, the one exact dedup already claimed.
     page_url: str | None = None
+    feed_language: str | None = None  # the language the feed declares for the entry
 
 
 EntityType = Literal["person", "organization", "location", "misc"]

@@ -20,6 +20,7 @@ import feedparser
 
 from pipeline.extract import html_to_text
 from pipeline.feedrepair import repair_feed_xml
+from pipeline.language import normalise_code
 from pipeline.models import FeedEntry
 from pipeline.pagemeta import plausible_date
 from pipeline.schedule import update_period
@@ -114,7 +115,16 @@ def _content_id(raw: Any) -> str | None:
     return "sha1:" + hashlib.sha1("\x1f".join(parts).encode()).hexdigest()
 
 
-def _entry(raw: Any, feed_url: str, fetched_at: datetime) -> FeedEntry | None:
+def _declared_language(raw: Any) -> str | None:
+    """The entry's xml:lang (feedparser puts it on each text's details) or dc:language."""
+    details = [raw.get("summary_detail"), *(raw.get("content") or []), raw.get("title_detail")]
+    found = [d.get("language") for d in details if isinstance(d, dict)]
+    return next((lang for lang in found if lang), None) or raw.get("language")
+
+
+def _entry(
+    raw: Any, feed_url: str, fetched_at: datetime, feed_language: str | None = None
+) -> FeedEntry | None:
     # feedparser has already resolved relative links against xml:base / the feed URL.
     link = _absolute(raw.get("link"), feed_url)
     guid = (raw.get("id") or "").strip() or link or _content_id(raw)
@@ -141,6 +151,7 @@ def _entry(raw: Any, feed_url: str, fetched_at: datetime) -> FeedEntry | None:
         authors=authors,
         tags=[t.get("term", "").strip() for t in raw.get("tags") or [] if t.get("term")],
         image=_image(raw, feed_url),
+        language=normalise_code(_declared_language(raw) or feed_language),
     )
 
 
@@ -177,7 +188,9 @@ def plain_title(html: str) -> str:
     return title[:MAX_TITLE_CHARS].rsplit(" ", 1)[0] + "…"
 
 
-def _json_item(item: Any, base: str, fetched_at: datetime) -> FeedEntry | None:
+def _json_item(
+    item: Any, base: str, fetched_at: datetime, feed_language: Any = None
+) -> FeedEntry | None:
     if not isinstance(item, dict):
         return None
     link = _absolute(item.get("url"), base)
@@ -205,6 +218,7 @@ def _json_item(item: Any, base: str, fetched_at: datetime) -> FeedEntry | None:
         authors=names,
         tags=tags,
         image=_absolute(image, base),
+        language=normalise_code(str(item.get("language") or feed_language or "")),
     )
 
 
@@ -232,7 +246,7 @@ def _parse_json_feed(body: bytes, feed_url: str, fetched_at: datetime) -> Parsed
         has_channel=True,
     )
     for item in items[:MAX_ENTRIES]:
-        entry = _json_item(item, feed_url, fetched_at)
+        entry = _json_item(item, feed_url, fetched_at, data.get("language"))
         if entry is not None:
             result.entries.append(entry)
     return result
@@ -288,7 +302,7 @@ def _read(parsed: Any, feed_url: str, fetched_at: datetime) -> ParsedFeed:
     skipped = 0
     for raw in parsed.entries[:MAX_ENTRIES]:
         try:
-            entry = _entry(raw, feed_url, fetched_at)
+            entry = _entry(raw, feed_url, fetched_at, parsed.feed.get("language"))
         except (AttributeError, TypeError, ValueError):
             skipped += 1
             continue

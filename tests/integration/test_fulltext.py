@@ -32,6 +32,7 @@ from tests.support.cli import wirefeed, wirefeed_json
 from tests.support.engine import engine_env
 from tests.support.feedserver import FeedServer, Response
 from tests.support.pages import article_page, seed_story
+from tests.support.sports import RESULTS
 
 HTML = "text/html; charset=utf-8"
 ROBOTS = "User-agent: *\nDisallow: /private/\n"
@@ -192,6 +193,26 @@ def test_in_process_extraction_works_on_one_page_at_a_time(
     filled = _fill(articles, {})
     assert [a.body.split("\n\n") for a in filled] == [OTHER_STORY] * 6
     assert most == 1
+
+
+def test_a_pages_language_is_decided_with_its_header_and_its_feed(
+    feed_server: FeedServer,
+) -> None:
+    # A page of results that says nothing of its language in its markup.
+    page = article_page("Results", RESULTS["athletics"].splitlines(), lang="").encode()
+    feed_server.add(
+        "/header", Response(page, content_type=HTML, headers={"Content-Language": "en-GB"})
+    )
+    feed_server.add("/plain", Response(page, content_type=HTML))
+    articles = [
+        _article(feed_server, "/header", "teaser"),
+        dataclasses.replace(_article(feed_server, "/plain", "teaser"), feed_language="en"),
+        _article(feed_server, "/plain", "teaser"),
+    ]
+    filled = _fill(articles, {})
+    assert [a.body_source for a in filled] == ["page"] * 3
+    # Nothing declared and a classifier unsure of it: no language, read as the default.
+    assert [a.language for a in filled] == ["en", "en", None]
 
 
 def test_unreachable_robots_blocks_the_host_and_missing_robots_allows(

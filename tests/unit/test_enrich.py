@@ -32,10 +32,12 @@ from pipeline.enrich import (
     ner_input,
     text_problem,
 )
+from pipeline.language import detect_language
 from pipeline.models import StoryText
 from tests.support.articles import make_article
 from tests.support.cli import wirefeed
 from tests.support.paths import shared_path
+from tests.support.sports import CITY_CLUBS, RESULTS
 
 NOW = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
 SHORT_STORY = (
@@ -144,9 +146,26 @@ def test_non_english_stories_get_no_english_entities(enricher):
         "Le président Emmanuel Macron a rencontré le chancelier Olaf Scholz à Berlin mardi "
         "pour discuter de l'Ukraine et de l'Union européenne."
     )
-    [found] = enricher.enrich([StoryText("fr", "", french, "fr")])
+    [found] = enricher.enrich([StoryText("fr", "", french, detect_language(french))])
     assert found.mentions == ()
     assert found.error == "no entity model for language 'fr'"
+
+
+def test_clubs_named_after_cities_in_results_are_organisations(enricher):
+    [found] = enricher.enrich([StoryText("mlb", "", CITY_CLUBS, "en")])
+    types = {m.name: m.type for m in found.mentions}
+    clubs = ("Atlanta", "Seattle", "Chicago", "Detroit", "Boston", "Baltimore")
+    assert {club: types.get(club) for club in clubs} == dict.fromkeys(clubs, "organization")
+    # The dateline is a place.
+    assert types.get("NEW YORK") == "location"
+
+
+@pytest.mark.parametrize("kind", sorted(RESULTS))
+def test_sports_results_whose_language_is_unsure_get_entities(enricher, kind):
+    text = RESULTS[kind]
+    [found] = enricher.enrich([StoryText(kind, "", text, detect_language(text))])
+    assert found.error is None
+    assert found.mentions
 
 
 def test_only_what_ner_needs_is_loaded():

@@ -191,14 +191,77 @@ def test_types_are_kept_apart_and_other_labels_dropped(tables):
     }
 
 
-def test_implausible_names_and_line_spanning_mentions_are_dropped(tables):
-    text = "the pandemic\nNorth Korean shells\nUkraine 2024"
+def test_implausible_names_are_dropped_and_a_mention_ends_at_a_line_break(tables):
+    text = "the pandemic\nNorth Korean shells\nUkraine 2024\nMark Waugh\nSYDNEY"
     raw = [
         RawMention("the pandemic", "EVENT", 0, 12),
         RawMention("shells\nUkraine", "ORG", 26, 40),
         RawMention("2024", "ORG", 41, 45),
+        RawMention("Mark Waugh\nSYDNEY", "PERSON", 46, 63),
     ]
-    assert resolve_mentions(text, raw, 0, tables) == ()
+    # What follows a line break is the next line's: the name is what comes before it.
+    assert as_pairs(resolve_mentions(text, raw, 0, tables)) == {("Mark Waugh", "person"): 1}
+
+
+RESULTS = (
+    "Results of baseball games on Sunday:\n"
+    "Atlanta 5 PITTSBURGH 1\n"
+    "Chicago 4 Milwaukee 3\n"
+    "Brazil 2 Germany 1\n"
+    "Fans in Paris watched the games on television."
+)
+
+
+def test_sides_of_a_results_list_are_teams_whatever_the_model_or_gazetteer_says(tables):
+    def at(surface: str, label: str) -> RawMention:
+        start = RESULTS.index(surface)
+        return RawMention(surface, label, start, start + len(surface))
+
+    raw = [
+        at("Atlanta 5 PITTSBURGH", "ORG"),  # two sides run together over the score
+        at("Chicago", "GPE"),
+        at("Milwaukee", "PERSON"),
+        at("Brazil", "GPE"),
+        at("Germany", "ORG"),
+        at("Paris", "PERSON"),  # running text: the gazetteer's place
+    ]
+    found = as_pairs(resolve_mentions(RESULTS, raw, 0, tables))
+    assert found == {
+        ("Atlanta", "organization"): 1,
+        ("PITTSBURGH", "organization"): 1,
+        ("Chicago", "organization"): 1,
+        ("Milwaukee", "organization"): 1,
+        # A country's side is its national team: a place, as everywhere else.
+        ("Brazil", "location"): 1,
+        ("Germany", "location"): 1,
+        ("Paris", "location"): 1,
+    }
+
+
+def test_x_beat_y_makes_a_city_a_team_but_leaves_the_models_players(tables):
+    text = "Leicester beat Bath 3-2 at home, and Pete Sampras beat Andre Agassi 6-3 in the final."
+    raw = mentions_in(
+        text,
+        {"Leicester": "GPE", "Bath": "GPE", "Pete Sampras": "PERSON", "Andre Agassi": "PERSON"},
+    )
+    assert as_pairs(resolve_mentions(text, raw, 0, tables)) == {
+        ("Leicester", "organization"): 1,
+        ("Bath", "organization"): 1,
+        ("Pete Sampras", "person"): 1,
+        ("Andre Agassi", "person"): 1,
+    }
+
+
+def test_a_surname_the_model_took_for_an_organisation_is_the_person(tables):
+    text = "Alan Shearer was named captain. Shearer said he was proud. Kyiv praised Shearer."
+    raw = mentions_in(text, {"Alan Shearer": "PERSON", "Kyiv": "PERSON"})
+    raw += [
+        RawMention("Shearer", "ORG", text.index("Shearer said"), text.index(" said")),
+        RawMention("Shearer", "ORG", text.rindex("Shearer"), text.rindex("Shearer") + 7),
+    ]
+    found = as_pairs(resolve_mentions(text, sorted(raw, key=lambda r: r.start), 0, tables))
+    # The gazetteer's places stay places: "Kyiv" names no person of the story.
+    assert found == {("Alan Shearer", "person"): 3, ("Kyiv", "location"): 1}
 
 
 def test_in_title_and_ordering_by_mentions(tables):

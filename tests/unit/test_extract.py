@@ -240,8 +240,8 @@ def test_page_language_detected_from_text_over_declared() -> None:
 
 
 def test_declared_language_used_when_text_too_short() -> None:
-    assert detect_language("Kurz.", hint="de-DE") == "de"
-    assert detect_language("Kurz.", hint="nonsense-tag") is None
+    assert detect_language("Kurz.", ("de-DE",)) == "de"
+    assert detect_language("Kurz.", ("nonsense-tag",)) is None
 
 
 def test_read_page_file_plain_and_gzip(tmp_path: Path) -> None:

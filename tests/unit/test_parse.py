@@ -207,3 +207,26 @@ def test_entries_beyond_the_cap_are_dropped_with_a_warning():
     assert len(parsed.entries) == MAX_ENTRIES
     assert parsed.entries[0].guid == "https://example.com/0"
     assert f"only the first {MAX_ENTRIES}" in parsed.warning
+
+
+def test_each_entry_carries_the_language_its_feed_declares():
+    plain = "<item><title>a</title><link>http://h.test/a</link></item>"
+    items = plain + (
+        "<item xmlns:dc='http://purl.org/dc/elements/1.1/'><title>b</title>"
+        "<link>http://h.test/b</link><dc:language>de-AT</dc:language></item>"
+    )
+    first, second = parse_feed(rss(items, "<language>en-GB</language>"), BASE, FETCHED).entries
+    assert (first.language, second.language) == ("en", "de")
+    atom = (
+        b'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="fr"><title>A</title>'
+        b"<entry><id>urn:1</id><title>t</title><summary xml:lang='es'>s</summary>"
+        b"<link href='http://h.test/1'/></entry>"
+        b"<entry><id>urn:2</id><title>t</title><link href='http://h.test/2'/></entry></feed>"
+    )
+    assert [e.language for e in parse_feed(atom, BASE, FETCHED).entries] == ["es", "fr"]
+    json_feed = (
+        b'{"version": "https://jsonfeed.org/version/1.1", "language": "pt-BR", "items": ['
+        b'{"id": "1", "url": "/p/1"}, {"id": "2", "url": "/p/2", "language": "it"}]}'
+    )
+    assert [e.language for e in parse_feed(json_feed, BASE, FETCHED).entries] == ["pt", "it"]
+    assert parse_feed(rss(plain), BASE, FETCHED).entries[0].language is None
