@@ -345,12 +345,31 @@ def reenrich(
     return summary
 
 
+def rechecked_language(story: StoryText, models: Mapping[str, str]) -> StoryText:
+    """The story with its stored language decided again where that language has no entity
+    model: code before the language decision weighed all evidence stored misreadings
+    (sports results as Nigerian Pidgin) that switched entities off. A stored language with
+    a model stands: it may come from declarations that are not stored (the page's)."""
+    from pipeline.language import detect_language  # numpy: only where it is needed
+
+    stored = (story.language or "").split("-")[0].lower()
+    if not stored or stored in models:
+        return story
+    return dataclasses.replace(story, language=detect_language(f"{story.title}\n{story.body}"))
+
+
 def _reenrich_batch(
     store: Store, enricher: Enricher, batch: list[StoryText], summary: ReenrichSummary
 ) -> None:
-    found = enricher.enrich(batch)
+    rechecked = [rechecked_language(story, enricher.models) for story in batch]
+    found = enricher.enrich(rechecked)
     summary.stories += store.update_entities(
-        [(story.id, entities) for story, entities in zip(batch, found, strict=True)]
+        [(story.id, entities) for story, entities in zip(rechecked, found, strict=True)],
+        languages={
+            new.id: new.language
+            for old, new in zip(batch, rechecked, strict=True)
+            if new.language != old.language
+        },
     )
     summary.without_entities += sum(1 for entities in found if entities.error)
 

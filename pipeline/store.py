@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -462,15 +462,24 @@ class Store:
                 hit["_id"], src.get("title") or "", src.get("body") or "", src.get("language")
             )
 
-    def update_entities(self, updates: Sequence[tuple[str, Entities]]) -> int:
-        """Replace stories' entities in place. A partial update: text and copies stay as they
-        are, even when a copy was added since the story was read. Returns how many."""
+    def update_entities(
+        self,
+        updates: Sequence[tuple[str, Entities]],
+        languages: Mapping[str, str | None] | None = None,
+    ) -> int:
+        """Replace stories' entities (and, for the ids in `languages`, their language) in
+        place. A partial update: text and copies stay as they are, even when a copy was added
+        since the story was read. Returns how many."""
+        languages = languages or {}
         actions = [
             {
                 "_op_type": "update",
                 "_index": self.articles,
                 "_id": story_id,
-                "doc": entity_fields(entities),
+                "doc": {
+                    **entity_fields(entities),
+                    **({"language": languages[story_id]} if story_id in languages else {}),
+                },
                 "retry_on_conflict": 3,
             }
             for story_id, entities in updates

@@ -17,6 +17,7 @@ from tests.support.cli import wirefeed_json
 from tests.support.engine import engine_env
 from tests.support.feedserver import Response
 from tests.support.paths import shared_path
+from tests.support.sports import RESULTS
 
 pytestmark = pytest.mark.engine
 
@@ -158,3 +159,27 @@ def test_ingest_enriches_new_stories(store, engine_settings, feed_server, enrich
 
 def _env(engine_settings) -> dict[str, str]:
     return engine_env(engine_settings)
+
+
+def test_reenrich_decides_again_a_stored_language_without_a_model(store, enricher):
+    """Stored by code that misread sports results (here as Nigerian Pidgin): the language
+    is decided again, written back, and the story gets its entities at last. A stored
+    language that has a model stands."""
+    misread = make_article(
+        "https://news.example/results",
+        RESULTS["scores"],
+        when=NOW,
+        title="Serbian league results",
+        language="pcm",
+    )
+    store.index_new_stories([misread, article("un", STALE)])
+    store.refresh()
+
+    summary = reenrich(store, enricher, everything=True)
+
+    assert (summary.stories, summary.without_entities) == (2, 0)
+    story_id = story_id_for("https://news.example/results")
+    results = store.stories([story_id])[story_id].source
+    assert results["language"] in (None, "en")
+    assert "Partizan" in results["entities"]["organization"]
+    assert stored(store, "un")["language"] == "en"
