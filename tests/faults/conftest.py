@@ -7,23 +7,17 @@ secret was searched for. The summary line printed at the end is computed from th
 
 from __future__ import annotations
 
-import os
-import shlex
 import shutil
-import socket
-import subprocess
-import tempfile
 from collections import Counter
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 
-from pipeline.config import EngineSettings, Settings
 from pipeline.store import Store
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.engine import LocalEngine
+from tests.support.loopback import free_port
+from tests.support.paths import open_tempdir
 
 
 @dataclass
@@ -101,63 +95,11 @@ def stored_documents(store: Store, index: str) -> list[dict]:
     return [hit["_source"] for hit in response["hits"]["hits"]]
 
 
-def free_port(candidates: range) -> int:
-    for port in candidates:
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port in {candidates}")
-
-
-class SpareEngine:
-    """A second, private engine instance (never the shared one) that a test may stop."""
-
-    def __init__(self, home: Path, port: int) -> None:
-        self.home, self.port = home, port
-        self.url = f"http://127.0.0.1:{port}"
-        self.env = {
-            **os.environ,
-            "WIREFEED_ENGINE_HOME": str(home),
-            "WIREFEED_ENGINE_PORT": str(port),
-            "WIREFEED_ENGINE_HEAP": "512m",
-        }
-
-    def _script(self, action: str) -> str:
-        done = subprocess.run(
-            [str(ROOT / "scripts" / "search-engine"), action],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=240,
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"search-engine {action} failed: {done.stderr[-2000:]}")
-        return done.stdout
-
-    def start(self) -> None:
-        self._script("start")
-
-    def stop(self) -> None:
-        self._script("stop")
-
-    @property
-    def admin(self) -> EngineSettings:
-        """This instance's superuser (its password is its own, made at its first start)."""
-        lines = self._script("env").splitlines()
-        values = dict(shlex.split(line)[0].split("=", 1) for line in lines)
-        return Settings.from_env(values).engine
-
-
 @pytest.fixture(scope="session")
-def spare_engine() -> Iterator[SpareEngine]:
-    # Not under pytest's temporary directory: that is private to this user, and the engine
-    # runs as an account of its own when the tests run as root.
-    home = Path(tempfile.mkdtemp(prefix="wirefeed-spare-engine-"))
-    home.chmod(0o755)
-    engine = SpareEngine(home, free_port(range(9290, 9300)))
+def spare_engine() -> Iterator[LocalEngine]:
+    """A second, private engine instance (never the shared one) that a test may stop."""
+    home = open_tempdir("wirefeed-spare-engine-")
+    engine = LocalEngine(home, free_port(range(9290, 9300)))
     engine.start()
     try:
         yield engine
