@@ -1,15 +1,19 @@
 """Search engines for tests: the environment a `wirefeed` subprocess needs to reach one as a
-user, and private instances run by scripts/search-engine (a spare one a test may stop)."""
+user, and private instances run by scripts/search-engine (a spare one a test may stop, or
+compose's `elasticsearch` service)."""
 
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
 from pipeline.config import EngineSettings, Settings
+from tests.support.compose import Address, ComposeError, Service, native_env, own_address
+from tests.support.stack import Daemon, Launcher
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "search-engine"
@@ -88,3 +92,34 @@ class LocalEngine:
         lines = self._script("env").splitlines()
         values = dict(shlex.split(line)[0].split("=", 1) for line in lines)
         return Settings.from_env(values).engine
+
+
+def compose_engine(service: Service, address: Address, home: Path) -> LocalEngine:
+    """Compose's Elasticsearch service as a local engine: the image turns every dotted
+    variable into a setting; ELASTIC_PASSWORD is the superuser's and ES_JAVA_OPTS the heap."""
+    env = service.environment
+    settings = {name: value for name, value in env.items() if "." in name}
+    unknown = set(env) - set(settings) - {"ELASTIC_PASSWORD", "ES_JAVA_OPTS"}
+    if unknown:
+        raise ComposeError(f"{service.name}: no native equivalent of {sorted(unknown)}")
+    heap = re.search(r"-Xmx(\S+)", env.get("ES_JAVA_OPTS", ""))
+    return LocalEngine(
+        home,
+        address.native_port,
+        host=address.host,
+        heap=heap[1] if heap else "1g",
+        password=env["ELASTIC_PASSWORD"],
+        settings=settings,
+    )
+
+
+def compose_engine_launcher(home: Path, addresses: list[Address]) -> Launcher:
+    """Starts compose's Elasticsearch service at its address, its data under `home`."""
+
+    def launch(service: Service) -> Daemon:
+        own = own_address(addresses, service.name)
+        engine = compose_engine(service, own, home)
+        engine.start()
+        return Daemon(native_env(service, addresses), engine.running, engine.log, engine.stop)
+
+    return launch
