@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import pwd
 import subprocess
 from pathlib import Path
 
@@ -28,10 +29,6 @@ class LocalPostgres:
         self.home, self.host, self.port = home, host, port
         self.user, self.password, self.database = user, password, database
         self.data = home / "data"
-
-    @property
-    def url(self) -> str:
-        return f"postgresql://{self.user}:{self.password}@{self.host}:{self.port}/{self.database}"
 
     @property
     def client_env(self) -> dict[str, str]:
@@ -141,8 +138,6 @@ def _ensure_account() -> None:
 
 
 def _ids() -> tuple[int, int]:
-    import pwd
-
     entry = pwd.getpwnam(ACCOUNT)
     return entry.pw_uid, entry.pw_gid
 

@@ -168,17 +168,12 @@ class Stack:
             raise StackError("could not stop " + "; ".join(errors))
 
     def _states(self) -> str:
-        return ", ".join(
-            f"{name} "
-            + (
-                "completed"
-                if name in self.completed
-                else "healthy"
-                if name in self.healthy
-                else "started"
-            )
-            for name in self.handles
-        )
+        def state(name: str) -> str:
+            if name in self.completed:
+                return "completed"
+            return "healthy" if name in self.healthy else "started"
+
+        return ", ".join(f"{name} {state(name)}" for name in self.handles)
 
     def _launched(self) -> list[str]:
         """The services to run; a dependency without a launcher is an error unless the
