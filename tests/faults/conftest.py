@@ -7,7 +7,7 @@ secret was searched for. The summary line printed at the end is computed from th
 
 from __future__ import annotations
 
-import socket
+import shutil
 from collections import Counter
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 import pytest
 
 from pipeline.store import Store
-from tests.support.engines import EngineNode, engine_home
+from tests.support.engine import LocalEngine
+from tests.support.loopback import free_port
+from tests.support.paths import open_tempdir
 
 
 @dataclass
@@ -93,24 +95,14 @@ def stored_documents(store: Store, index: str) -> list[dict]:
     return [hit["_source"] for hit in response["hits"]["hits"]]
 
 
-def free_port(candidates: range) -> int:
-    for port in candidates:
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port in {candidates}")
-
-
 @pytest.fixture(scope="session")
-def spare_engine() -> Iterator[EngineNode]:
+def spare_engine() -> Iterator[LocalEngine]:
     """A second, private engine instance (never the shared one) that a test may stop."""
-    engine = EngineNode(engine_home("wirefeed-spare-engine-"), free_port(range(9290, 9300)))
+    home = open_tempdir("wirefeed-spare-engine-")
+    engine = LocalEngine(home, free_port(range(9290, 9300)))
     engine.start()
     try:
         yield engine
     finally:
         engine.stop()
-        engine.remove()
+        shutil.rmtree(home, ignore_errors=True)

@@ -25,8 +25,8 @@ from pipeline.store import Store, make_client
 from pipeline.urls import canonical_url
 from tests.faults.conftest import stored_urls
 from tests.faults.farm import Farm, Item, build_farm, feeds_yaml, rss
-from tests.support.engine import engine_env
-from tests.support.engines import EngineCluster, EngineNode
+from tests.support.cluster import EngineCluster
+from tests.support.engine import LocalEngine, engine_env
 from tests.support.faultproxy import FaultProxy, ProxyRequest, bulk_to
 from tests.support.feedserver import FeedServer, Response
 
@@ -103,7 +103,7 @@ def test_a_node_lost_mid_ingest_loses_and_doubles_nothing(
     feeds_file = tmp_path / "feeds.yaml"
     feeds_file.write_text(feeds_yaml(farm.feeds))
     # The node the cluster depends on most: the elected master.
-    victim: EngineNode = cluster.master()
+    victim: LocalEngine = cluster.master()
     lost_at: list[float] = []
     gone = threading.Event()
 

@@ -22,8 +22,7 @@ from pipeline.store import Store, make_client
 from pipeline.urls import canonical_url
 from tests.faults.conftest import stored_documents, stored_urls
 from tests.faults.farm import build_farm, cycle, feeds_yaml, items_for, rss
-from tests.support.engine import engine_env
-from tests.support.engines import EngineNode
+from tests.support.engine import LocalEngine, engine_env
 from tests.support.faultproxy import FaultProxy, ProxyRequest, bulk_to, path_contains
 from tests.support.feedserver import Response
 
@@ -216,7 +215,7 @@ def test_ingest_killed_mid_batch(
 
 
 def test_engine_stopped_mid_bulk_then_restarted(
-    reliability, spare_engine: EngineNode, index_prefix, feed_server, tmp_path
+    reliability, spare_engine: LocalEngine, index_prefix, feed_server, tmp_path
 ):
     client = make_client(dataclasses.replace(spare_engine.admin, index_prefix=index_prefix))
     store = Store(client, index_prefix)

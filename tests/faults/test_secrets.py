@@ -20,10 +20,11 @@ from pipeline.models import FeedSource
 from pipeline.security import SecuritySetup
 from pipeline.security import apply as apply_security
 from pipeline.store import Store, make_client
-from tests.faults.conftest import free_port, stored_documents
+from tests.faults.conftest import stored_documents
 from tests.faults.farm import build_farm, cycle, feeds_yaml
 from tests.support.faultproxy import FaultProxy
 from tests.support.feedserver import Response
+from tests.support.loopback import free_port
 
 CANARY = "SECRET-canary-1234"
 FAKE_API_KEY = f"{CANARY}-apikey"

@@ -6,8 +6,6 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
 
 import pytest
 from elasticsearch import AuthorizationException
@@ -15,33 +13,13 @@ from elasticsearch import AuthorizationException
 from pipeline.config import EngineSettings
 from pipeline.security import writer_role_name
 from pipeline.store import Store, make_client
+from tests.support.citydesk import city_desk_rss
 from tests.support.cli import wirefeed, wirefeed_json
 from tests.support.compose import Address, load_services, run_natively
 from tests.support.engine import engine_env
 from tests.support.feedserver import FeedServer, Response
 
 pytestmark = pytest.mark.engine
-
-
-_STORIES = (
-    ("Harbour bridge reopens", "The harbour bridge reopened after engineers replaced its cables."),
-    ("Library extends hours", "The central library will stay open until ten on weekdays."),
-    ("Tram line gets new stop", "A stop near the stadium opens on the eastern tram line in May."),
-)
-
-
-def _rss() -> bytes:
-    now = datetime.now(UTC)
-    items = "".join(
-        f"<item><title>{title}</title><link>http://127.0.0.1/city/{n}</link>"
-        f"<guid>city-{n}</guid><description>{text}</description>"
-        f"<pubDate>{format_datetime(now - timedelta(hours=n))}</pubDate></item>"
-        for n, (title, text) in enumerate(_STORIES)
-    )
-    return (
-        '<?xml version="1.0"?><rss version="2.0"><channel><title>City desk</title>'
-        f"<link>http://127.0.0.1/</link>{items}</channel></rss>"
-    ).encode()
 
 
 @pytest.fixture()
@@ -78,7 +56,7 @@ def compose_writer(engine_admin: EngineSettings) -> Iterator[EngineSettings]:
 
 def test_the_compose_writer_runs_every_command(compose_writer, feed_server: FeedServer, tmp_path):
     env = engine_env(compose_writer)
-    url = feed_server.add("/city.xml", Response(_rss()))
+    url = feed_server.add("/city.xml", Response(city_desk_rss()))
     feeds = tmp_path / "feeds.yaml"
     feeds.write_text(f"- url: {url}\n  name: City desk\n")
     opml = tmp_path / "more.opml"
