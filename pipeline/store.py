@@ -276,15 +276,7 @@ class Store:
         )
         created = updated = 0
         failures = []
-        for ok, item in helpers.streaming_bulk(
-            self.client.options(retry_on_status=()),
-            actions,
-            raise_on_error=False,
-            max_retries=BULK_RETRIES,
-            initial_backoff=BULK_BACKOFF,
-            chunk_size=1000,
-            max_chunk_bytes=BULK_MAX_BYTES,
-        ):
+        for ok, item in self._streaming_bulk(actions):
             info = item["index"]
             if ok:
                 created += info.get("result") == "created"
@@ -495,18 +487,7 @@ class Store:
         rejected: list[tuple[dict[str, Any], dict[str, Any]]] = []
         errors = []
         by_id = {a["_id"]: a for a in actions}
-        # Only 429 (engine busy) is retried, by the helper with exponential backoff; the
-        # transport's own immediate status retries would skip the backoff.
-        client = self.client.options(retry_on_status=())
-        for ok, item in helpers.streaming_bulk(
-            client,
-            actions,
-            raise_on_error=False,
-            max_retries=BULK_RETRIES,
-            initial_backoff=BULK_BACKOFF,
-            chunk_size=1000,
-            max_chunk_bytes=BULK_MAX_BYTES,
-        ):
+        for ok, item in self._streaming_bulk(actions):
             info = next(iter(item.values()))
             if ok:
                 written.add(info["_id"])
@@ -522,6 +503,22 @@ class Store:
         if errors:
             raise StoreError(f"{len(errors)} documents rejected: {errors[0].get('error')}")
         return written, conflicts
+
+    def _streaming_bulk(
+        self, actions: Iterable[dict[str, Any]]
+    ) -> Iterator[tuple[bool, dict[str, Any]]]:
+        """(ok, item) per action, in requests of at most 1,000 actions and BULK_MAX_BYTES.
+        Only 429 (engine busy) is retried, by the helper with exponential backoff; the
+        transport's own immediate status retries would skip the backoff."""
+        return helpers.streaming_bulk(
+            self.client.options(retry_on_status=()),
+            actions,
+            raise_on_error=False,
+            max_retries=BULK_RETRIES,
+            initial_backoff=BULK_BACKOFF,
+            chunk_size=1000,
+            max_chunk_bytes=BULK_MAX_BYTES,
+        )
 
     def _dead_letter(self, rejected: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
         """Record documents the mapping refused, with the engine's error, in `dead-letters`;

@@ -19,14 +19,14 @@ import pytest
 
 from pipeline.config import EngineSettings
 from pipeline.models import FeedSource
-from pipeline.security import SecuritySetup, writer_role_name
+from pipeline.security import SecuritySetup
 from pipeline.security import apply as apply_security
 from pipeline.store import Store, make_client
 from pipeline.urls import canonical_url
 from tests.faults.conftest import stored_urls
 from tests.faults.farm import Farm, Item, build_farm, feeds_yaml, rss
 from tests.support.cluster import EngineCluster
-from tests.support.engine import LocalEngine, engine_env
+from tests.support.engine import LocalEngine, engine_env, remove_writer
 from tests.support.faultproxy import FaultProxy, ProxyRequest, bulk_to
 from tests.support.feedserver import FeedServer, Response
 
@@ -55,18 +55,14 @@ def writer(cluster: EngineCluster, index_prefix: str) -> Iterator[EngineSettings
     )
     with make_client(cluster.admin) as admin:
         apply_security(admin, setup)
-        yield dataclasses.replace(
+        writer = dataclasses.replace(
             cluster.admin,
             username=setup.user,
             password=setup.password,
             index_prefix=index_prefix,
         )
-        names = list(admin.indices.get(index=f"{index_prefix}*"))
-        if names:
-            admin.indices.delete(index=names)
-        Store(admin, index_prefix).drop_templates()
-        admin.security.delete_user(username=setup.user)
-        admin.security.delete_role(name=writer_role_name(index_prefix))
+        yield writer
+        remove_writer(admin, writer)
 
 
 def _with_copies(server: FeedServer, farm: Farm) -> tuple[Farm, set[str]]:

@@ -11,12 +11,11 @@ import pytest
 from elasticsearch import AuthorizationException
 
 from pipeline.config import EngineSettings
-from pipeline.security import writer_role_name
-from pipeline.store import Store, make_client
+from pipeline.store import make_client
 from tests.support.citydesk import city_desk_rss
 from tests.support.cli import wirefeed, wirefeed_json
 from tests.support.compose import Address, load_services, run_natively
-from tests.support.engine import engine_env
+from tests.support.engine import engine_env, remove_writer
 from tests.support.feedserver import FeedServer, Response
 
 pytestmark = pytest.mark.engine
@@ -46,12 +45,7 @@ def compose_writer(engine_admin: EngineSettings) -> Iterator[EngineSettings]:
     )
     yield writer
     with make_client(engine_admin) as admin:
-        names = list(admin.indices.get(index=f"{prefix}*"))
-        if names:
-            admin.indices.delete(index=names)
-        Store(admin, prefix).drop_templates()
-        admin.security.delete_user(username=writer.username)
-        admin.security.delete_role(name=writer_role_name(prefix))
+        remove_writer(admin, writer)
 
 
 def test_the_compose_writer_runs_every_command(compose_writer, feed_server: FeedServer, tmp_path):

@@ -13,7 +13,11 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
+from elasticsearch import Elasticsearch
+
 from pipeline.config import EngineSettings, Settings
+from pipeline.security import writer_role_name
+from pipeline.store import Store
 from tests.support.compose import Address, ComposeError, Service, native_env, own_address
 from tests.support.stack import Daemon, Launcher
 
@@ -28,6 +32,17 @@ def engine_env(engine: EngineSettings) -> dict[str, str]:
         "ELASTICSEARCH_PASSWORD": engine.password or "",
         "WIREFEED_INDEX_PREFIX": engine.index_prefix,
     }
+
+
+def remove_writer(admin: Elasticsearch, writer: EngineSettings) -> None:
+    """Delete a test writer's indices, templates, user and role (as the superuser)."""
+    prefix = writer.index_prefix
+    names = list(admin.indices.get(index=f"{prefix}*"))
+    if names:
+        admin.indices.delete(index=names)
+    Store(admin, prefix).drop_templates()
+    admin.security.delete_user(username=writer.username or "")
+    admin.security.delete_role(name=writer_role_name(prefix))
 
 
 class LocalEngine:
