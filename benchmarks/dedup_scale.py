@@ -1,6 +1,7 @@
 """Dedup cost per article with 1,000 and with 100,000 stories already indexed.
 
-Runs against the real engine (ELASTICSEARCH_URL, default http://127.0.0.1:9200) under two
+Runs against the real engine (ELASTICSEARCH_URL, ELASTICSEARCH_USERNAME and _PASSWORD, as
+`scripts/search-engine env` prints them for the local one) under two
 benchmark-only index prefixes (one per size) that it deletes afterwards. Stories are
 preloaded in bulk the way the pipeline stores them: the story document, its signature
 document, its body key and look-up keys, and its URL and guid keys. Then batches of fresh
@@ -15,7 +16,6 @@ added, last paragraph cut), half are new stories. Every look-up is a get by docu
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 from elasticsearch import helpers  # noqa: E402
 
 from pipeline.assign import assign_stories, exact_dedup, write_assignment  # noqa: E402
-from pipeline.config import EngineSettings  # noqa: E402
+from pipeline.config import Settings  # noqa: E402
 from pipeline.dedup import body_key, fingerprint, guid_key, story_id_for, url_key  # noqa: E402
 from pipeline.models import Article  # noqa: E402
 from pipeline.store import Store, make_client, signature_source  # noqa: E402
@@ -135,8 +135,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=9)
     args = parser.parse_args()
-    url = os.environ.get("ELASTICSEARCH_URL", "http://127.0.0.1:9200")
-    client = make_client(EngineSettings(url=url))
+    client = make_client(Settings.from_env().engine)
     run = uuid.uuid4().hex[:8]
     sizes = {"small": args.small, "large": args.large}
     prefixes = {label: f"bench-dedup-{run}-{label}-" for label in sizes}

@@ -8,8 +8,9 @@
 
 Drives `pipeline.run.run_cycle`, the code the Airflow task `ingest_batch` runs, over the
 farm's feeds in batches of --batch feeds (the DAG's default batch size), end to end into the
-real engine (ELASTICSEARCH_URL, default http://127.0.0.1:9200) under a throwaway index
-prefix that is deleted afterwards. Needs ../shared/corpora/articles/zyte-dev (read by path).
+real engine (ELASTICSEARCH_URL, ELASTICSEARCH_USERNAME and _PASSWORD, as `scripts/search-engine
+env` prints them for the local one) under a throwaway index prefix that is deleted
+afterwards. Needs ../shared/corpora/articles/zyte-dev (read by path).
 
 Prints:
 - articles/s end to end (stories + copies indexed, over the wall time of the cycles, the
