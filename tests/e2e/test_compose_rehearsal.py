@@ -26,8 +26,10 @@ from tests.support.rehearsal import Rehearsal, compose_rehearsal
 pytestmark = pytest.mark.engine
 
 # The celery profile's run: this many feeds, one a batch, so that the run maps them over
-# both workers; each worker runs one task at a time, so neither can take them all.
-FEEDS, PER_FEED, WORKERS = 6, 3, 2
+# both workers; each worker runs one task at a time, so neither can take them all. Each
+# batch has enough new stories for the pipeline's worker pool (WIREFEED_POOL_MIN, 24),
+# which a task of Celery's prefork pool may not start.
+FEEDS, PER_FEED, WORKERS = 6, 25, 2
 
 
 @pytest.fixture()
