@@ -216,3 +216,14 @@ class AirflowApi:
             found += page["task_instances"]
             if not page["task_instances"] or len(found) >= page["total_entries"]:
                 return found
+
+    def xcom(self, dag_id: str, run_id: str, task_id: str) -> Any:
+        """What a task of the run returned."""
+        path = (
+            f"/api/v2/dags/{dag_id}/dagRuns/{urllib.parse.quote(run_id)}/taskInstances/"
+            f"{task_id}/xcomEntries/return_value"
+        )
+        status, entry = self.call("GET", path)
+        if status != 200:
+            raise RuntimeError(f"XCom of {task_id} in {run_id}: {status} {entry}")
+        return entry["value"]
