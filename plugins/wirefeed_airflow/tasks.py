@@ -94,7 +94,7 @@ def batches(
 
 def _pack(urls: Sequence[str], work: Sequence[int], budget: int) -> list[list[str]]:
     planned: list[list[str]] = []
-    load = budget
+    load = budget  # full: the first URL opens a batch
     for url, cost in zip(urls, work, strict=True):
         if load + cost > budget:
             planned.append([])
