@@ -1,8 +1,10 @@
 """ingest_feeds: poll the due feeds in mapped batches and index what is new.
 
-Schedule: `WIREFEED_INGEST_SCHEDULE` (cron or preset, default every 10 minutes). Batch size:
-`WIREFEED_BATCH_SIZE` (default 50), grown when needed so the batches never exceed Airflow's
-`[core] max_map_length`. The last task logs the run summary.
+Schedule: `WIREFEED_INGEST_SCHEDULE` (cron or preset, default every 10 minutes). Batches are
+sized by expected work: `WIREFEED_BATCH_SIZE` (default 50) feeds that bring entries, where a
+feed that answered 304 (or sent the same body) at its last poll counts as a twentieth of
+one; grown when needed so the batches never exceed Airflow's `[core] max_map_length`. The
+last task logs the run summary.
 """
 
 from __future__ import annotations

@@ -17,6 +17,9 @@ from pipeline.urls import feed_url_problem
 log = logging.getLogger(__name__)
 
 _FULL_TEXT = ("auto", "always", "never")
+# libyaml's loader where PyYAML was built with it: ten times the pure-Python one's speed,
+# which every ingest task pays on a feeds file of thousands of entries.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _entry_error(path: Path, index: int, field: str, problem: str) -> ConfigError:
@@ -74,7 +77,7 @@ def load_feeds(path: str | Path) -> list[FeedSource]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read feeds file: {exc}") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_LOADER)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
     if isinstance(data, dict):

@@ -5,6 +5,10 @@ big batches go to worker processes. The pool starts on the first batch big enoug
 for that, lives as long as the process so later cycles reuse its loaded models, and is shut
 down at interpreter exit. Smaller batches (tests, quiet cycles) run in-process.
 
+A daemonic process (a task of a Celery worker's prefork pool, where Airflow's CeleryExecutor
+runs each task) may not have children: there every batch runs in-process, and the worker's
+own concurrency is what uses the cores.
+
 Workers are forked from a fork server that has loaded the pipeline and its models once
 (`pipeline.worker_preload`), so a pool costs one model load, not one per worker. The server
 is a fresh interpreter: the parent's threads (event loops, HTTP pools) never reach a worker
@@ -82,7 +86,7 @@ def pool_for(items: int) -> ProcessPoolExecutor | None:
     """The shared pool when a batch of `items` is worth it, else None (work in-process)."""
     global _pool
     workers = worker_count()
-    if workers <= 1 or items < max(pool_min(), 1):
+    if workers <= 1 or items < max(pool_min(), 1) or multiprocessing.current_process().daemon:
         return None
     with _lock:
         if _pool is None:

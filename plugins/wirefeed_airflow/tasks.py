@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +19,7 @@ from pipeline.config import ConfigError, Settings, env_int, env_number
 from pipeline.enrich import default_enricher, reenrich
 from pipeline.feedsync import plan_sync
 from pipeline.health import HealthPolicy, assess_all, counts
-from pipeline.models import DEGRADED, FeedSource
+from pipeline.models import DEGRADED, FeedSource, FeedState
 from pipeline.poll import due_feeds
 from pipeline.run import run_cycle
 from pipeline.sources import load_registry, with_registered
@@ -58,44 +59,99 @@ def store_from_hook(conn_id: str) -> Store:
 
 # -- ingest_feeds ---------------------------------------------------------------------------
 
+# What a feed is expected to cost an ingest task, in units of the cheapest poll: one that
+# answered 304 (or sent the body it sent last time) comes back the same way most of the
+# time, a conditional GET and a state update; any other feed (new, changed last time,
+# failing) is expected to bring entries, each a page to fetch, extract, tag and index.
+CHEAP_WORK = 1
+FULL_WORK = 20
+# Statuses of a last poll that brought nothing new.
+QUIET = ("not_modified", "unchanged")
 
-def batches(urls: Sequence[str], size: int, map_limit: int) -> list[list[str]]:
-    """Batches of `size` URLs; larger ones if `size` would need more than `map_limit`
-    mapped task instances, which Airflow refuses to create."""
-    size = max(size, -(-len(urls) // map_limit), 1)
-    return [list(urls[i : i + size]) for i in range(0, len(urls), size)]
+
+def expected_work(state: FeedState | None) -> int:
+    if state is not None and state.status in QUIET:
+        return CHEAP_WORK
+    return FULL_WORK
+
+
+def batches(
+    urls: Sequence[str], size: int, map_limit: int, work: Sequence[int] | None = None
+) -> list[list[str]]:
+    """Consecutive runs of `urls` whose expected work (`work`, one per URL; FULL_WORK each
+    if not given) adds up to at most `size` feeds' worth (FULL_WORK each): `size` feeds
+    that bring entries, or FULL_WORK / CHEAP_WORK times as many that answer 304. Larger
+    batches where `size` would need more than `map_limit` mapped task instances, which
+    Airflow refuses to create."""
+    work = list(work) if work is not None else [FULL_WORK] * len(urls)
+    budget = max(size * FULL_WORK, -(-sum(work) // map_limit), max(work, default=1))
+    while True:
+        planned = _pack(urls, work, budget)
+        if len(planned) <= map_limit:
+            return planned
+        budget += -(-budget // map_limit)
+
+
+def _pack(urls: Sequence[str], work: Sequence[int], budget: int) -> list[list[str]]:
+    planned: list[list[str]] = []
+    load = budget  # full: the first URL opens a batch
+    for url, cost in zip(urls, work, strict=True):
+        if load + cost > budget:
+            planned.append([])
+            load = 0
+        planned[-1].append(url)
+        load += cost
+    return planned
 
 
 def plan_batches(conn_id: str) -> list[list[str]]:
     store = store_from_hook(conn_id)
     store.setup()
     feeds = registered_feeds(store)
+    states = store.feed_states(f.url for f in feeds)
     # The poller's own rule: enabled in the file, next poll reached, not gone (HTTP 410).
-    due = due_feeds(feeds, store.feed_states(f.url for f in feeds), datetime.now(UTC))
+    due = due_feeds(feeds, states, datetime.now(UTC))
     limit = conf.getint("core", "max_map_length")
     size = env_int(os.environ, "WIREFEED_BATCH_SIZE", DEFAULT_BATCH_SIZE)
-    planned = batches([f.url for f in due], size, limit)
+    work = [expected_work(states.get(f.url)) for f in due]
+    planned = batches([f.url for f in due], size, limit, work)
     log.info(
-        "%d feeds registered, %d due, in %d batches (map limit %d)",
+        "%d feeds registered, %d due (%d that answered 304 last time), in %d batches "
+        "(map limit %d)",
         len(feeds),
         len(due),
+        work.count(CHEAP_WORK),
         len(planned),
         limit,
     )
     return planned
 
 
-def ingest_batch(conn_id: str, urls: list[str]) -> dict[str, int]:
+def batch_feeds(store: Store, urls: Sequence[str]) -> list[FeedSource]:
+    """The registry's entries for `urls`: from the file and OPML files, or registered in the
+    index; only these feeds' states are read, not every feed's."""
     wanted = set(urls)
+    registered = with_registered(registry_sources(), store.feed_states(urls).values())
+    return [f for f in registered if f.url in wanted]
+
+
+def ingest_batch(conn_id: str, urls: list[str]) -> dict[str, int]:
+    """The batch's counts, `lookup_ms`, how long finding its feeds took, and `pipeline_ms`,
+    how long run_cycle took (the rest of the task's time is Airflow's)."""
+    started = time.perf_counter()
     store = store_from_hook(conn_id)
-    feeds = [f for f in registered_feeds(store) if f.url in wanted]
+    feeds = batch_feeds(store, urls)
+    looked_up = time.perf_counter()
     summary = run_cycle(feeds, store, Settings.from_env())
+    pipeline_ms = round((time.perf_counter() - looked_up) * 1000)
+    lookup_ms = round((looked_up - started) * 1000)
     for outcome in summary.outcomes:
         if not outcome.ok:
             log.warning("feed failed: %s: %s", outcome.url, outcome.error)
         elif outcome.status == DEGRADED:
             log.warning("feed degraded: %s: %s", outcome.url, outcome.error)
-    return {k: v for k, v in summary.as_dict().items() if isinstance(v, int)}
+    counts = {k: v for k, v in summary.as_dict().items() if isinstance(v, int)}
+    return {**counts, "lookup_ms": lookup_ms, "pipeline_ms": pipeline_ms}
 
 
 def summarize(results: Iterable[dict[str, int]]) -> dict[str, int]:

@@ -80,15 +80,6 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     terminalreporter.write_line(r.line())
 
 
-def stored_urls(store: Store) -> list[str]:
-    """Every copy URL of every stored story, once per appearance (a repeat is a duplicate)."""
-    store.client.indices.refresh(index=store.articles)
-    response = store.client.search(
-        index=store.articles, size=10_000, query={"match_all": {}}, source_includes=["urls"]
-    )
-    return [u for hit in response["hits"]["hits"] for u in hit["_source"].get("urls", [])]
-
-
 def stored_documents(store: Store, index: str) -> list[dict]:
     store.client.indices.refresh(index=index)
     response = store.client.search(index=index, size=10_000, query={"match_all": {}})

@@ -20,9 +20,9 @@ from pipeline.config import EngineSettings
 from pipeline.models import FeedSource
 from pipeline.store import Store, make_client
 from pipeline.urls import canonical_url
-from tests.faults.conftest import stored_documents, stored_urls
+from tests.faults.conftest import stored_documents
 from tests.faults.farm import build_farm, cycle, feeds_yaml, items_for, rss
-from tests.support.engine import LocalEngine, engine_env
+from tests.support.engine import LocalEngine, engine_env, stored_urls
 from tests.support.faultproxy import FaultProxy, ProxyRequest, bulk_to, path_contains
 from tests.support.feedserver import Response
 

@@ -24,8 +24,9 @@ from pipeline.models import FeedSource
 from pipeline.parse import MAX_TITLE_CHARS
 from pipeline.store import Store, make_client
 from pipeline.urls import canonical_url
-from tests.faults.conftest import stored_documents, stored_urls
+from tests.faults.conftest import stored_documents
 from tests.faults.farm import build_farm, cycle, story_text
+from tests.support.engine import stored_urls
 from tests.support.feedserver import Response, Route
 
 GB = 1024**3

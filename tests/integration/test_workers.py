@@ -8,6 +8,7 @@ by the checks that need it, to keep the suite fast.
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import os
 import time
 from collections.abc import Iterator
@@ -154,3 +155,20 @@ def test_pages_are_extracted_here_while_the_workers_start(pool_env: None) -> Non
     here = os.getpid()
     assert early.count(here) >= 5
     assert here not in late and set(late) <= set(workers.worker_pids())
+
+
+def _pool_in_a_daemon(queue) -> None:
+    queue.put(workers.pool_for(10) is None)
+
+
+def test_a_daemonic_process_works_in_process(pool_env: None) -> None:
+    """A task of a Celery worker's prefork pool is daemonic, and multiprocessing refuses it
+    children: a pool there would fail every big batch."""
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    daemon = context.Process(target=_pool_in_a_daemon, args=(queue,), daemon=True)
+    daemon.start()
+    assert queue.get(timeout=30) is True
+    daemon.join(30)
+    assert daemon.exitcode == 0
+    assert workers.pool_for(10) is not None

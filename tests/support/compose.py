@@ -9,7 +9,7 @@ import re
 import socket
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -193,17 +193,24 @@ def own_address(addresses: list[Address], name: str) -> Address:
     return own
 
 
-def loopback_addresses(ports: Mapping[str, int]) -> list[Address]:
+def loopback_addresses(ports: Mapping[str, int], everywhere: Collection[str] = ()) -> list[Address]:
     """Each service (name: the port it listens on in its container) its own loopback
-    address, on that same port: the first of 127.0.0.2, .3, ... where the port is free."""
+    address, on that same port: the first of 127.0.0.2, .3, ... where the port is free.
+    The services in `everywhere` listen on every interface whatever they are told (Airflow's
+    log server): each of them gets a port of its own too, the first free one from its own."""
     addresses: list[Address] = []
     last = 1
     for name, port in ports.items():
-        free = [n for n in range(last + 1, 255) if port_is_free(f"127.0.0.{n}", port)][:1]
+        native = port
+        if name in everywhere:
+            taken = {a.native_port for a in addresses}
+            while native in taken or not port_is_free("0.0.0.0", native):
+                native += 1
+        free = [n for n in range(last + 1, 255) if port_is_free(f"127.0.0.{n}", native)][:1]
         if not free:
-            raise RuntimeError(f"{name}: port {port} is taken on every loopback address")
+            raise RuntimeError(f"{name}: port {native} is taken on every loopback address")
         last = free[0]
-        addresses.append(Address(name, port, f"127.0.0.{last}", port))
+        addresses.append(Address(name, port, f"127.0.0.{last}", native))
     return addresses
 
 

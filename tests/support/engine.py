@@ -45,6 +45,15 @@ def remove_writer(admin: Elasticsearch, writer: EngineSettings) -> None:
     admin.security.delete_role(name=writer_role_name(prefix))
 
 
+def stored_urls(store: Store) -> list[str]:
+    """Every copy URL of every stored story, once per appearance (a repeat is a duplicate)."""
+    store.client.indices.refresh(index=store.articles)
+    response = store.client.search(
+        index=store.articles, size=10_000, query={"match_all": {}}, source_includes=["urls"]
+    )
+    return [u for hit in response["hits"]["hits"] for u in hit["_source"].get("urls", [])]
+
+
 class LocalEngine:
     """An engine instance of its own (never the shared one): its home, address and heap,
     its `elastic` password (made at the first start unless given) and elasticsearch.yml

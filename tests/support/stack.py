@@ -1,7 +1,9 @@
 """Compose's `up --wait`, natively: each service started by its launcher once what it
 depends on is started, healthy or completed as its `depends_on` says; health checks run as
 the compose file writes them (inside the service, so `localhost` is its own address); the
-one-shot services run to their end; everything stopped again in reverse order."""
+one-shot services run to their end; everything stopped again in reverse order. A service
+scaled to N (`--scale name=N`) runs as N containers, `name-1` ... `name-N`, each started by
+the service's launcher under its own name."""
 
 from __future__ import annotations
 
@@ -83,6 +85,31 @@ class Process:
         return found
 
 
+def in_own_host(argv: list[str], hostname: str, address: str, hosts_file: Path) -> list[str]:
+    """`argv` as in a container of its own: its own hostname (a UTS namespace) and an
+    /etc/hosts naming it at `address` (a mount namespace), as Docker gives each container.
+    Two containers of one service are then two hosts to what records where it ran."""
+    hosts_file.write_text(f"127.0.0.1\tlocalhost\n::1\tlocalhost\n{address}\t{hostname}\n")
+    hosts_file.chmod(0o644)
+    # Namespaces need root; an ordinary account gets them in a user namespace of its own.
+    as_user = [] if os.geteuid() == 0 else ["--map-root-user"]
+    script = 'mount --bind "$1" /etc/hosts && hostname "$2" && shift 2 && exec "$@"'
+    return [
+        "unshare",
+        "--uts",
+        "--mount",
+        *as_user,
+        "--",
+        "/bin/sh",
+        "-c",
+        script,
+        "sh",
+        str(hosts_file),
+        hostname,
+        *argv,
+    ]
+
+
 @dataclass
 class Daemon:
     """A server a script or tool runs in the background (the engine, PostgreSQL)."""
@@ -100,14 +127,34 @@ class StackError(RuntimeError):
     """A service failed: exited, never became healthy, or a one-shot ended with an error."""
 
 
+def container_names(service: str, scale: int | None) -> list[str]:
+    """A service's containers: itself, or scaled to N, `service-1` ... `service-N`."""
+    return [service] if scale is None else [f"{service}-{n}" for n in range(1, scale + 1)]
+
+
 @dataclass
 class Stack:
+    """Handles, health and completion are by container name."""
+
     services: Mapping[str, Service]
     addresses: list[Address]
     launchers: Mapping[str, Launcher]
+    scale: Mapping[str, int] = field(default_factory=dict)
     handles: dict[str, Handle] = field(default_factory=dict)
     healthy: set[str] = field(default_factory=set)
     completed: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        unknown = set(self.scale) - set(self.services)
+        if unknown:
+            raise ComposeError(f"no such service to scale: {sorted(unknown)}")
+        # Each container is its service's spec under the container's name.
+        self.containers: dict[str, Service] = {}
+        self._service_of: dict[str, str] = {}
+        for name, service in self.services.items():
+            for container in container_names(name, self.scale.get(name)):
+                self.containers[container] = Service(container, service.spec)
+                self._service_of[container] = name
 
     def __enter__(self) -> Stack:
         return self
@@ -125,14 +172,15 @@ class Stack:
         while True:
             for name in [n for n in pending if self._may_start(n)]:
                 pending.remove(name)
-                self.handles[name] = self.launchers[name](self.services[name])
-                check = self.services[name].healthcheck()
+                service = self.containers[name]
+                self.handles[name] = self.launchers[self._service_of[name]](service)
+                check = service.healthcheck()
                 deadlines[name] = time.monotonic() + (check.budget if check else 0)
             waiting = False
             for name, handle in self.handles.items():
                 if name in self.completed or name in self.healthy:
                     continue
-                service = self.services[name]
+                service = self.containers[name]
                 code = handle.returncode()
                 if code is not None:
                     if code == 0 and service.one_shot:
@@ -176,30 +224,33 @@ class Stack:
         return ", ".join(f"{name} {state(name)}" for name in self.handles)
 
     def _launched(self) -> list[str]:
-        """The services to run; a dependency without a launcher is an error unless the
+        """The containers to run; a dependency without a launcher is an error unless the
         compose file marks it `required: false` (as it does for the celery profile)."""
-        names = [name for name in self.services if name in self.launchers]
+        names = [name for name in self.containers if self._service_of[name] in self.launchers]
         for name in names:
-            for target, dep in self.services[name].depends_on().items():
+            for target, dep in self.containers[name].depends_on().items():
                 if target not in self.launchers and dep.required:
                     raise ComposeError(f"{name} needs {target}, which has no native launcher")
         return names
 
     def _may_start(self, name: str) -> bool:
-        for target, dep in self.services[name].depends_on().items():
+        """Every container of every service it depends on is started, healthy or
+        completed, as its `depends_on` asks."""
+        for target, dep in self.containers[name].depends_on().items():
             if target not in self.launchers:
                 continue
             met = {
-                "service_started": target in self.handles,
-                "service_healthy": target in self.healthy,
-                "service_completed_successfully": target in self.completed,
+                "service_started": self.handles,
+                "service_healthy": self.healthy,
+                "service_completed_successfully": self.completed,
             }[dep.condition]
-            if not met:
+            of_target = [c for c, service in self._service_of.items() if service == target]
+            if not all(c in met for c in of_target):
                 return False
         return True
 
     def _check(self, name: str, handle: Handle) -> bool:
-        check = self.services[name].healthcheck()
+        check = self.containers[name].healthcheck()
         assert check is not None
         own = address_of(self.addresses, name)
         argv = [mapped(part, self.addresses, own) for part in check.argv]

@@ -4,6 +4,9 @@ have and nothing of this process's own, and services started in dependency order
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -14,10 +17,13 @@ from tests.support.compose import (
     Service,
     duration,
     load_services,
+    loopback_addresses,
     mapped,
     native_env,
 )
-from tests.support.stack import Process, Stack, StackError
+from tests.support.loopback import free_port
+from tests.support.redis import compose_redis_launcher
+from tests.support.stack import Process, Stack, StackError, in_own_host
 
 
 @pytest.mark.parametrize(
@@ -153,3 +159,76 @@ def test_a_required_dependency_without_a_launcher_is_an_error(tmp_path):
     services = {"app": Service("app", {"command": ["true"], "depends_on": ["db"]})}
     with pytest.raises(ComposeError, match="app needs db"):
         Stack(services, [], {"app": _shell(tmp_path, [])}).up()
+
+
+def test_a_scaled_service_runs_as_numbered_containers_and_its_dependents_wait_for_all(tmp_path):
+    flag = tmp_path / "ready"
+    services = {
+        "worker": Service(
+            "worker",
+            # Healthy once both containers have started: each leaves its name in the flag.
+            {
+                "command": [f"echo x >> {flag}; sleep 60"],
+                "healthcheck": _check(f"test $(wc -l < {flag}) -ge 2"),
+            },
+        ),
+        "monitor": Service(
+            "monitor",
+            {"command": ["sleep 60"], "depends_on": {"worker": {"condition": "service_healthy"}}},
+        ),
+    }
+    order: list[str] = []
+    launch = _shell(tmp_path, order)
+    with Stack(services, [], {name: launch for name in services}, {"worker": 2}) as stack:
+        stack.up(timeout=30)
+        assert order == ["worker-1", "worker-2", "monitor"]
+        assert stack.healthy == {"worker-1", "worker-2"}
+        assert set(stack.handles) == {"worker-1", "worker-2", "monitor"}
+
+
+def test_scaling_an_unknown_service_is_an_error():
+    with pytest.raises(ComposeError, match="no such service to scale"):
+        Stack({"app": Service("app", {})}, [], {}, {"worker": 2})
+
+
+def test_services_that_listen_everywhere_get_ports_of_their_own():
+    ports = {"postgres": 5432, "worker-1": 8793, "worker-2": 8793}
+    found = {a.name: a for a in loopback_addresses(ports, everywhere=["worker-1", "worker-2"])}
+    assert found["postgres"].native_port == 5432
+    assert found["worker-1"].port == found["worker-2"].port == 8793
+    assert found["worker-1"].native_port != found["worker-2"].native_port
+    assert len({a.host for a in found.values()}) == 3
+
+
+def test_a_container_of_its_own_has_its_hostname_and_is_named_in_its_hosts_file(tmp_path):
+    argv = in_own_host(
+        ["/bin/sh", "-c", "hostname; getent hosts replica-2"],
+        "replica-2",
+        "127.0.0.9",
+        tmp_path / "hosts",
+    )
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    name, address = done.stdout.splitlines()
+    assert name == "replica-2"
+    assert address.split() == ["127.0.0.9", "replica-2"]
+    # This machine's own name and hosts file are untouched.
+    assert socket.gethostname() != "replica-2"
+    assert "replica-2" not in Path("/etc/hosts").read_text()
+
+
+def test_compose_redis_answers_its_own_health_check(tmp_path):
+    addresses = loopback_addresses({"redis": free_port(range(16379, 16479))})
+    service = load_services(_secrets())["redis"]
+    handle = compose_redis_launcher(tmp_path, addresses)(service)
+    try:
+        check = service.healthcheck()
+        for _ in range(50):
+            done = subprocess.run(check.argv, env=handle.env, capture_output=True, text=True)
+            if done.stdout.strip() == "PONG":
+                break
+            time.sleep(0.2)
+        assert done.stdout.strip() == "PONG", handle.log()
+    finally:
+        handle.stop()
+    assert handle.returncode() is not None
