@@ -197,12 +197,23 @@ def _cpu_seconds(process: psutil.Process) -> float:
 
 class StageClock:
     """Adds up the time of run_cycle's stage functions (wrapped once, in pipeline.run's
-    namespace) and of a store's feed-state calls, per round."""
+    namespace) and of a store's feed-state calls, per round; also the texts and words the
+    pipeline's NER read (new stories only: a copy takes its story's entities)."""
 
     def __init__(self) -> None:
         self.spent: Counter[str] = Counter()
+        self.ner_texts = self.ner_words = 0
         for name in STAGES:
             setattr(run_module, name, self._timed(name, getattr(run_module, name)))
+        enrich = run_module.enrich_articles
+
+        @functools.wraps(enrich)
+        def counted(articles: Any, *args: Any, **kwargs: Any) -> Any:
+            self.ner_texts += len(articles)
+            self.ner_words += sum(len(compose(a.title, a.body)[0].split()) for a in articles)
+            return enrich(articles, *args, **kwargs)
+
+        run_module.enrich_articles = counted
 
     def _timed(self, name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(fn)
@@ -218,6 +229,7 @@ class StageClock:
     def start(self, store: Store) -> Counter[str]:
         """A fresh count for a round that uses `store`."""
         self.spent = Counter()
+        self.ner_texts = self.ner_words = 0
         store.feed_states = self._timed("feed_states", store.feed_states)  # type: ignore[method-assign]
         store.save_feed_states = self._timed("save_feed_states", store.save_feed_states)  # type: ignore[method-assign]
         return self.spent
@@ -239,8 +251,9 @@ def load() -> str:
 
 
 def report(
-    label: str, elapsed: float, summary: RunSummary, spent: Counter[str], memory: PeakMemory
+    label: str, elapsed: float, summary: RunSummary, clock: StageClock, memory: PeakMemory
 ) -> float:
+    spent = clock.spent
     articles = summary.stories_new + summary.copies_new
     statuses = Counter(o.status for o in summary.outcomes)
     rate = articles / elapsed if elapsed else 0.0
@@ -250,6 +263,7 @@ def report(
     print(f"stories new       {summary.stories_new}")
     print(f"copies new        {summary.copies_new}")
     print(f"entities          {summary.entities}")
+    print(f"NER read          {clock.ner_texts} texts, {clock.ner_words} words")
     print(f"wall time         {elapsed:.2f} s")
     print(f"end to end        {rate:.2f} articles/s")
     print("time per stage (s, share of the wall time):")
@@ -325,11 +339,11 @@ def throughput(args: argparse.Namespace) -> int:
         for n in range(1, args.rounds + 1):
             feeds = [FeedSource(url) for url in farm.feed_urls()]
             with scratch_store() as (store, settings):
-                spent = clock.start(store)
+                clock.start(store)
                 with PeakMemory({farm.process.pid}) as memory:
                     elapsed, summary = run_batches(feeds, store, settings, args.batch)
                     shutdown()
-            rate = report(f"round {n}: end to end (run_cycle)", elapsed, summary, spent, memory)
+            rate = report(f"round {n}: end to end (run_cycle)", elapsed, summary, clock, memory)
             after = ner_rate()
             reference = (before + after) / 2
             ratios.append(rate / reference)
@@ -405,11 +419,12 @@ def poll_cycle(args: argparse.Namespace) -> int:
             store.save_feed_states(r.state for r in poll_batch(chunk, {}, settings.fetch))
         print(f"previous cycle (poll, save state): {time.perf_counter() - started:.2f} s")
         farm.set_generation(1)
-        spent = StageClock().start(store)
+        clock = StageClock()
+        clock.start(store)
         with PeakMemory({farm.process.pid}) as memory:
             elapsed, summary = run_batches(feeds, store, settings, args.batch)
             shutdown()
-    report("poll cycle (run_cycle)", elapsed, summary, spent, memory)
+    report("poll cycle (run_cycle)", elapsed, summary, clock, memory)
     print(f"load average after: {load()}")
     verdict = "ok" if elapsed <= 60 else "over"
     print(f"\npoll cycle over {spec.feeds} feeds: {elapsed:.1f} s (target <= 60 s: {verdict})")
