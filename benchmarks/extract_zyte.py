@@ -28,7 +28,8 @@ from readability import Document
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.extract import extract_page, html_to_text  # noqa: E402
+from pipeline.extract import extract_page  # noqa: E402
+from pipeline.feeds.declared import html_to_text  # noqa: E402
 
 DEFAULT_DIR = ROOT.parent / "shared" / "corpora" / "articles" / "zyte-dev"
 HALVES = ("tuning", "held-out")

@@ -75,8 +75,8 @@ from pipeline.enrich import (  # noqa: E402
     ner_input,
     text_runs,
 )
+from pipeline.feeds.poll import poll_batch  # noqa: E402
 from pipeline.models import FeedSource, RunSummary  # noqa: E402
-from pipeline.poll import poll_batch  # noqa: E402
 from pipeline.store import Store  # noqa: E402
 from pipeline.workers import shutdown, worker_count  # noqa: E402
 

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from pipeline.extract import html_to_text, strip_trailers
+from pipeline.extract import strip_trailers
+from pipeline.feeds.declared import html_to_text
 from pipeline.language import detect_language
 from pipeline.models import Article, FeedEntry
 from pipeline.urls import canonical_url, source_of

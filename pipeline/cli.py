@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import TextIO
 
 from pipeline.config import ConfigError, Settings, redact, secret_values
+from pipeline.feeds.opml import load_opml
+from pipeline.feeds.sources import dump_feeds, load_feeds, merge_feeds, with_registered
 from pipeline.models import DEGRADED, FeedState, StoryText
-from pipeline.opml import load_opml
-from pipeline.sources import dump_feeds, load_feeds, merge_feeds, with_registered
 from pipeline.store import Store
 from pipeline.urls import canonical_url
 

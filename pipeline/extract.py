@@ -22,7 +22,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import trafilatura
-from bs4 import BeautifulSoup
 from htmldate import find_date
 from lxml import etree
 from lxml import html as lxml_html
@@ -36,9 +35,6 @@ from pipeline.siterules import site_rules
 from pipeline.urls import canonical_url, preferred_url
 
 log = logging.getLogger(__name__)
-
-_BLOCKS = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr"}
-_DROP = ("script", "style", "noscript", "iframe", "object", "embed", "form", "svg", "template")
 
 # Bounds that keep one hostile page from taking the worker's time or memory.
 MAX_HTML_CHARS = 4_000_000
@@ -154,23 +150,6 @@ def strip_trailers(text: str, host: str | None = None) -> str:
         if paragraph:
             kept.append(paragraph)
     return "\n\n".join(kept)
-
-
-def html_to_text(html: str) -> str:
-    """Visible text of an HTML fragment (as feeds carry), one paragraph per block."""
-    if not html:
-        return ""
-    if "<" not in html and "&" not in html:
-        return " ".join(html.split())
-    soup = BeautifulSoup(html, "lxml")
-    for tag in soup(_DROP):
-        tag.decompose()
-    for tag in soup.find_all(_BLOCKS):
-        tag.insert_before("\n\n")
-        tag.insert_after("\n\n")
-    text = soup.get_text()
-    paragraphs = (" ".join(p.split()) for p in re.split(r"\n\s*\n", text))
-    return "\n\n".join(p for p in paragraphs if p)
 
 
 def read_page_file(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:

@@ -23,7 +23,7 @@ from urllib.robotparser import RobotFileParser
 
 from pipeline.config import FetchSettings
 from pipeline.extract import PageText, extract_page
-from pipeline.fetch import Fetcher
+from pipeline.feeds.fetch import Fetcher
 from pipeline.models import Article, FullText
 from pipeline.workers import drop_if_broken, pool_for, started
 

@@ -33,6 +33,7 @@ from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 from py3langid.modelio import load_model
 
 from pipeline.config import DEFAULT_LANGUAGE
+from pipeline.feeds.declared import normalise_code
 
 log = logging.getLogger(__name__)
 
@@ -51,15 +52,6 @@ _DECLARED_ODDS = 10.0
 # What py3langid's model file holds: (nb_ptc, nb_pc, nb_classes, tk_nextmove, tk_row,
 # tk_output), as its own loader returns them.
 _Model = tuple[np.ndarray, np.ndarray, list[str], array, array, list[int]]
-
-
-def normalise_code(code: str | None) -> str | None:
-    """`en-US`, `EN_gb`, `en` -> `en`, `de, en` (a Content-Language list) -> `de`; None for
-    anything that is not a language tag."""
-    if not code:
-        return None
-    primary = code.split(",")[0].strip().lower().replace("_", "-").split("-")[0]
-    return primary if len(primary) in (2, 3) and primary.isalpha() else None
 
 
 def cache_dir(env: Mapping[str, str] | None = None) -> Path:

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from lxml import html as lxml_html
 
-from pipeline.language import normalise_code
+from pipeline.feeds.declared import normalise_code, plausible_date
 
 _PUBLISHED_KEYS = (
     "article:published_time",
@@ -32,16 +32,6 @@ _PUBLISHED_KEYS = (
 _IMAGE_KEYS = ("og:image", "og:image:url", "og:image:secure_url", "twitter:image", "image")
 _TITLE_KEYS = ("og:title", "twitter:title")
 _MAX_JSONLD_CHARS = 200_000
-# Dates outside this window are bogus (year 0001, 9999, a clock far ahead).
-_EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
-_FUTURE_SLACK = timedelta(days=1)
-
-
-def plausible_date(value: datetime | None, reference: datetime) -> datetime | None:
-    """The date, unless it is before 1990 or more than a day after `reference`."""
-    if value is None or value < _EARLIEST or value > reference + _FUTURE_SLACK:
-        return None
-    return value
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,9 +17,9 @@ from pipeline.assign import assign_stories, claim_stories, exact_dedup, write_cl
 from pipeline.config import Settings
 from pipeline.dedup import threshold_from
 from pipeline.enrich import enrich_articles
+from pipeline.feeds.poll import poll_batch
 from pipeline.fulltext import fill_full_text
 from pipeline.models import Article, FeedOutcome, FeedSource, RunSummary
-from pipeline.poll import poll_batch
 from pipeline.store import Store
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from elasticsearch.serializer import JsonSerializer, OrjsonSerializer
 
 from pipeline.config import EngineSettings
 from pipeline.dedup import Fingerprint, decode_values, encode_values, fingerprint, story_id_for
-from pipeline.health import FEED_HEALTH_MAPPING, FEED_HEALTH_VERSION, FeedHealth
+from pipeline.feeds.health import FEED_HEALTH_MAPPING, FEED_HEALTH_VERSION, FeedHealth
 from pipeline.ids import doc_id
 from pipeline.mappings import (
     ARTICLES_MAPPING,

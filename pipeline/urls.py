@@ -163,18 +163,3 @@ def source_of(url: str) -> str:
     """The outlet a URL belongs to: its host without `www.`."""
     host = (urlsplit(url).hostname or "").lower()
     return host[4:] if host.startswith("www.") else host
-
-
-def feed_url_problem(url: str) -> str | None:
-    """Why `url` cannot be a feed's address, or None. Credentials in a URL are refused:
-    the URL is logged and indexed, so a password in it would be shown to everyone."""
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - a bad port raises here
-    except ValueError:
-        return f"{url!r} is not a valid URL"
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return f"{url!r} is not an http(s) URL"
-    if parts.username is not None or parts.password is not None:
-        return "credentials in the URL are not accepted (they would be logged and indexed)"
-    return None

@@ -20,8 +20,8 @@ from xml.sax.saxutils import escape
 import pytest
 
 from pipeline.config import EngineSettings
+from pipeline.feeds.parse import MAX_TITLE_CHARS
 from pipeline.models import FeedSource
-from pipeline.parse import MAX_TITLE_CHARS
 from pipeline.store import Store, make_client
 from pipeline.urls import canonical_url
 from tests.faults.conftest import stored_documents

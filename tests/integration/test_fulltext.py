@@ -21,7 +21,7 @@ import pytest
 from pipeline import fulltext
 from pipeline.config import Settings
 from pipeline.extract import PageText, extract_page
-from pipeline.fetch import Fetcher
+from pipeline.feeds.fetch import Fetcher
 from pipeline.fulltext import fetch_full_text, merge_page
 from pipeline.models import Article, FeedSource, FullText
 from pipeline.run import run_cycle

@@ -11,7 +11,8 @@ import pytest
 
 from pipeline import siterules
 from pipeline.config import ConfigError
-from pipeline.extract import extract_page, html_to_text, read_page_file, strip_trailers
+from pipeline.extract import extract_page, read_page_file, strip_trailers
+from pipeline.feeds.declared import html_to_text
 from pipeline.language import detect_language
 from tests.support.pages import article_page, seed_story
 from tests.support.paths import shared_path

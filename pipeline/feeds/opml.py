@@ -15,8 +15,8 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
 
 from pipeline.config import ConfigError
+from pipeline.feeds.declared import feed_url_problem
 from pipeline.models import FeedSource
-from pipeline.urls import feed_url_problem
 
 
 @dataclass(slots=True)

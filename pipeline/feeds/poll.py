@@ -19,16 +19,16 @@ from datetime import UTC, datetime, timedelta
 from aiohttp.abc import AbstractResolver
 
 from pipeline.config import FetchSettings
-from pipeline.fetch import Fetcher, FetchResult
-from pipeline.models import DEGRADED, FeedEntry, FeedOutcome, FeedSource, FeedState
-from pipeline.parse import parse_feed
-from pipeline.schedule import (
+from pipeline.feeds.fetch import Fetcher, FetchResult
+from pipeline.feeds.parse import parse_feed
+from pipeline.feeds.schedule import (
     backoff,
     cache_lifetime,
     next_interval,
     publishing_interval,
     retry_after,
 )
+from pipeline.models import DEGRADED, FeedEntry, FeedOutcome, FeedSource, FeedState
 
 log = logging.getLogger(__name__)
 

@@ -10,9 +10,9 @@ from typing import Any
 import yaml
 
 from pipeline.config import ConfigError
+from pipeline.feeds.declared import feed_url_problem
+from pipeline.feeds.opml import load_opml
 from pipeline.models import FeedSource, FeedState
-from pipeline.opml import load_opml
-from pipeline.urls import feed_url_problem
 
 log = logging.getLogger(__name__)
 

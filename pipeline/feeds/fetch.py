@@ -14,7 +14,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
 
 from pipeline.config import FetchSettings
-from pipeline.netguard import BlockedAddress, NetworkPolicy, parse_ip_literal
+from pipeline.feeds.netguard import BlockedAddress, NetworkPolicy, parse_ip_literal
 
 _REDIRECTS = (301, 302, 303, 307, 308)
 

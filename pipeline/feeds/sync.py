@@ -10,8 +10,8 @@ import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from pipeline.feeds.poll import GONE
 from pipeline.models import FeedSource, FeedState
-from pipeline.poll import GONE
 
 # The poller disables a feed the publisher says is gone (HTTP 410); a sync keeps it off
 # until the operator removes the entry or points it elsewhere.

@@ -18,12 +18,10 @@ from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
-from pipeline.extract import html_to_text
-from pipeline.feedrepair import repair_feed_xml
-from pipeline.language import normalise_code
+from pipeline.feeds.declared import html_to_text, normalise_code, plausible_date
+from pipeline.feeds.repair import repair_feed_xml
+from pipeline.feeds.schedule import update_period
 from pipeline.models import FeedEntry
-from pipeline.pagemeta import plausible_date
-from pipeline.schedule import update_period
 
 # Entity declarations live in a DTD internal subset near the top of the document.
 _HEAD = 65536
@@ -262,7 +260,7 @@ def _feedparser(body: bytes, base: str, content_type: str | None) -> Any:
     return feedparser.parse(
         body,
         response_headers=headers,
-        # Entry HTML only ever becomes plain text (extract.html_to_text drops scripts and
+        # Entry HTML only ever becomes plain text (html_to_text drops scripts and
         # styles), so feedparser's own HTML sanitising and in-content link rewriting would
         # cost half the parse time for nothing. Entry links are still resolved.
         sanitize_html=False,
