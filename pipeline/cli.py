@@ -23,7 +23,7 @@ from pipeline.feeds.opml import load_opml
 from pipeline.feeds.sources import dump_feeds, load_feeds, merge_feeds, with_registered
 from pipeline.models import DEGRADED, FeedState, StoryText
 from pipeline.store import Store
-from pipeline.urls import canonical_url
+from pipeline.text.urls import canonical_url
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -180,7 +180,8 @@ def cmd_feeds_import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
-    from pipeline.extract import extract_page, read_page_file
+    from pipeline.text.extract import extract_page
+    from pipeline.text.pagehtml import read_page_file
 
     try:
         page = read_page_file(Path(args.path))
@@ -203,8 +204,8 @@ def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_entities(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.enrich import default_enricher
-    from pipeline.extract import strip_trailers
-    from pipeline.language import detect_language
+    from pipeline.text.boilerplate import strip_trailers
+    from pipeline.text.language import detect_language
 
     try:
         data = sys.stdin.buffer.read() if args.path == "-" else Path(args.path).read_bytes()

@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pipeline.config import ConfigError
-from pipeline.extract import is_trailer
 from pipeline.ids import doc_id
 from pipeline.minhash import (
     bottom_k,
@@ -35,6 +34,7 @@ from pipeline.minhash import (
     permutations,
     signature_of_hashes,
 )
+from pipeline.text.boilerplate import is_trailer
 from pipeline.workers import pool_map, share
 
 SHINGLE_WORDS = 3

@@ -350,7 +350,7 @@ def rechecked_language(story: StoryText, models: Mapping[str, str]) -> StoryText
     model: code before the language decision weighed all evidence stored misreadings
     (sports results as Nigerian Pidgin) that switched entities off. A stored language with
     a model stands: it may come from declarations that are not stored (the page's)."""
-    from pipeline.language import detect_language  # numpy: only where it is needed
+    from pipeline.text.language import detect_language  # numpy: only where it is needed
 
     stored = (story.language or "").split("-")[0].lower()
     if not stored or stored in models:

@@ -69,9 +69,9 @@ def warm_up() -> None:
     still fetches pages, rather than on the first job. In the fork server; in a worker it
     forked, everything is already loaded and this costs nothing."""
     try:
-        import pipeline.extract  # noqa: F401
+        import pipeline.text.extract  # noqa: F401
         from pipeline.enrich import default_enricher, load_ner
-        from pipeline.language import detect_language
+        from pipeline.text.language import detect_language
 
         # The language model loads on its first use (a tenth of a second, unpacked).
         detect_language("The workers load their models before the first page arrives.")

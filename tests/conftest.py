@@ -148,7 +148,7 @@ def airflow_db() -> str:
 def _fresh_robots_answers() -> Iterator[None]:
     """robots.txt answers are kept per process for an hour; a later test reusing a loopback
     port must not inherit an earlier test's answer."""
-    from pipeline import fulltext
+    from pipeline.text import fulltext
 
     fulltext._PROCESS_ROBOTS.clear()
     yield

@@ -19,7 +19,7 @@ import pipeline.store as store_module
 from pipeline.config import EngineSettings
 from pipeline.models import FeedSource
 from pipeline.store import Store, make_client
-from pipeline.urls import canonical_url
+from pipeline.text.urls import canonical_url
 from tests.faults.conftest import stored_documents
 from tests.faults.farm import build_farm, cycle, feeds_yaml, items_for, rss
 from tests.support.engine import LocalEngine, engine_env, stored_urls

@@ -32,8 +32,8 @@ from pipeline.enrich import (
     ner_input,
     text_problem,
 )
-from pipeline.language import detect_language
 from pipeline.models import StoryText
+from pipeline.text.language import detect_language
 from tests.support.articles import make_article
 from tests.support.cli import wirefeed
 from tests.support.paths import shared_path

@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from pipeline.extract import strip_trailers
 from pipeline.feeds.declared import html_to_text
-from pipeline.language import detect_language
 from pipeline.models import Article, FeedEntry
-from pipeline.urls import canonical_url, source_of
+from pipeline.text.boilerplate import strip_trailers
+from pipeline.text.language import detect_language
+from pipeline.text.urls import canonical_url, source_of
 
 
 def article_from_entry(entry: FeedEntry, fetched_at: datetime) -> Article | None:

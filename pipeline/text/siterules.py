@@ -18,7 +18,7 @@ from lxml import etree
 
 from pipeline.config import ConfigError
 
-PACKAGED = Path(__file__).parent / "data" / "site_rules.yaml"
+PACKAGED = Path(__file__).resolve().parents[1] / "data" / "site_rules.yaml"
 ENV_VAR = "WIREFEED_SITE_RULES"
 
 

@@ -22,9 +22,9 @@ from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
 
 from pipeline.config import FetchSettings
-from pipeline.extract import PageText, extract_page
 from pipeline.feeds.fetch import Fetcher
 from pipeline.models import Article, FullText
+from pipeline.text.extract import PageText, extract_page
 from pipeline.workers import drop_if_broken, pool_for, started
 
 log = logging.getLogger(__name__)
