@@ -21,8 +21,8 @@ from typing import TextIO
 from pipeline.config import ConfigError, Settings, redact, secret_values
 from pipeline.feeds.opml import load_opml
 from pipeline.feeds.sources import dump_feeds, load_feeds, merge_feeds, with_registered
+from pipeline.index.store import Store
 from pipeline.models import DEGRADED, FeedState, StoryText
-from pipeline.store import Store
 from pipeline.text.urls import canonical_url
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -41,8 +41,8 @@ def cmd_setup(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_security_setup(args: argparse.Namespace, settings: Settings) -> int:
-    from pipeline.security import SecuritySetup, apply
-    from pipeline.store import make_client
+    from pipeline.index.security import SecuritySetup, apply
+    from pipeline.index.store import make_client
 
     wanted = SecuritySetup.from_env(os.environ)
     for line in apply(make_client(settings.engine), wanted):
@@ -203,7 +203,7 @@ def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_entities(args: argparse.Namespace, settings: Settings) -> int:
-    from pipeline.enrich import default_enricher
+    from pipeline.entities.ner import default_enricher
     from pipeline.text.boilerplate import strip_trailers
     from pipeline.text.language import detect_language
 
@@ -226,7 +226,8 @@ def cmd_entities(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_reenrich(args: argparse.Namespace, settings: Settings) -> int:
-    from pipeline.enrich import default_enricher, reenrich
+    from pipeline.entities.ner import default_enricher
+    from pipeline.entities.reenrich import reenrich
 
     store = Store.from_settings(settings.engine)
     summary = reenrich(store, default_enricher(), everything=args.all)

@@ -2,74 +2,29 @@
 only from malformed bodies (degraded).
 
 Pure: feed states, yesterday's verdicts and each feed's latest story time in, one
-`FeedHealth` per feed out. `store` writes them to the `feed-health` index, one document
+`FeedHealth` per feed out. `pipeline.index` writes them to the `feed-health` index, one document
 per feed per day, so Kibana charts health over time and lists today's flagged feeds.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from pipeline.models import DEGRADED, FeedState
+from pipeline.models import DEGRADED, NEW, FeedHealth, FeedState
 
 FAILING, SILENT, MOVED, DISABLED = "failing", "silent", "moved", "disabled"
-OK, NEW = "ok", "new"
+OK = "ok"
 # The first flag in this order names a feed's health; all flags are kept. Degraded comes
 # last: its stories still arrive.
 PRECEDENCE = (DISABLED, MOVED, FAILING, SILENT, DEGRADED)
-
-_KEYWORD = {"type": "keyword", "ignore_above": 1024}
-_DATE = {"type": "date"}
-FEED_HEALTH_VERSION = 1
-FEED_HEALTH_MAPPING: dict[str, Any] = {
-    "dynamic": "strict",
-    "properties": {
-        "url": _KEYWORD,
-        "name": _KEYWORD,
-        "tags": _KEYWORD,
-        "checked_at": _DATE,
-        "health": _KEYWORD,
-        "flags": _KEYWORD,
-        "status": _KEYWORD,
-        "failures": {"type": "integer"},
-        "last_error": {
-            "type": "text",
-            "fields": {"keyword": {"type": "keyword", "ignore_above": 256}},
-        },
-        "last_polled": _DATE,
-        "failing_since": _DATE,
-        "quiet_since": _DATE,
-        "last_story_at": _DATE,
-        "moved_to": _KEYWORD,
-    },
-}
 
 
 @dataclass(frozen=True, slots=True)
 class HealthPolicy:
     failing_days: float = 2.0  # consecutive failures for this long flag a feed
     silent_days: float = 3.0  # no new story for this long flags a feed that polls fine
-
-
-@dataclass(slots=True)
-class FeedHealth:
-    url: str
-    checked_at: datetime
-    health: str
-    flags: list[str] = field(default_factory=list)
-    name: str | None = None
-    tags: list[str] = field(default_factory=list)
-    status: str = NEW
-    failures: int = 0
-    last_error: str | None = None
-    last_polled: datetime | None = None
-    failing_since: datetime | None = None  # the last success, else carried day to day
-    quiet_since: datetime | None = None  # carried while the feed has no story at all
-    last_story_at: datetime | None = None
-    moved_to: str | None = None
 
 
 def assess(

@@ -34,6 +34,7 @@ from py3langid.modelio import load_model
 
 from pipeline.config import DEFAULT_LANGUAGE
 from pipeline.feeds.declared import normalise_code
+from pipeline.workers import on_warm_up
 
 log = logging.getLogger(__name__)
 
@@ -171,3 +172,11 @@ def detect_language(text: str, declared: Iterable[str | None] = ()) -> str | Non
     specific first: `en-GB`, a Content-Language header's `de, en`, None for none)."""
     codes = list(dict.fromkeys(c for c in map(normalise_code, declared) if c))
     return decide_language(language_scores(text), codes)
+
+
+def _warm_up() -> None:
+    # The language model loads on its first use (a tenth of a second, unpacked).
+    detect_language("The workers load their models before the first page arrives.")
+
+
+on_warm_up(_warm_up)

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
 from pipeline.config import FetchSettings, Settings
+from pipeline.index.store import Store
 from pipeline.models import FeedSource, RunSummary
 from pipeline.run import run_cycle
-from pipeline.store import Store
 from pipeline.text.urls import canonical_url
 from tests.support.feedserver import FeedServer, Response
 

@@ -20,9 +20,9 @@ import pytest
 
 from pipeline.config import Settings
 from pipeline.feeds.fetch import Fetcher
+from pipeline.index.store import Store
 from pipeline.models import Article, FeedSource, FullText
 from pipeline.run import run_cycle
-from pipeline.store import Store
 from pipeline.text import fulltext
 from pipeline.text.extract import PageText, extract_page
 from pipeline.text.fulltext import fetch_full_text, merge_page

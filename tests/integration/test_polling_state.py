@@ -14,9 +14,9 @@ import pipeline.feeds.poll
 import pipeline.run
 from pipeline.config import EngineSettings, Settings
 from pipeline.feeds.poll import due_feeds
+from pipeline.index.store import Store
 from pipeline.models import FeedSource, FeedState, RunSummary
 from pipeline.run import run_cycle
-from pipeline.store import Store
 from tests.support.feedserver import Request, Response
 
 pytestmark = pytest.mark.engine

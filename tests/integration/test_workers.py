@@ -19,9 +19,9 @@ import pytest
 
 from pipeline import workers
 from pipeline.config import Settings
-from pipeline.dedup import fingerprint, fingerprints
-from pipeline.enrich import default_enricher, enrich_articles
+from pipeline.entities.ner import default_enricher, enrich_articles
 from pipeline.models import Article
+from pipeline.stories.dedup import fingerprint, fingerprints
 from pipeline.text import fulltext
 from pipeline.text.fulltext import fill_full_text
 from tests.support.articles import make_article

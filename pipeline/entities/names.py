@@ -21,8 +21,8 @@ from pathlib import Path
 import yaml
 
 from pipeline.config import ConfigError
+from pipeline.entities.sports import Side, sports_sides
 from pipeline.models import ENTITY_TYPES, EntityMention, EntityType
-from pipeline.sports_sides import Side, sports_sides
 
 # OntoNotes labels (English models) and WikiNER labels (most other spaCy languages).
 LABEL_TYPES: dict[str, EntityType] = {

@@ -136,3 +136,27 @@ DEAD_LETTERS_MAPPING: dict[str, Any] = {
 
 # One replica as soon as a second node exists; a single node stays green.
 INDEX_SETTINGS: dict[str, Any] = {"number_of_shards": 1, "auto_expand_replicas": "0-1"}
+
+FEED_HEALTH_VERSION = 1
+FEED_HEALTH_MAPPING: dict[str, Any] = {
+    "dynamic": "strict",
+    "properties": {
+        "url": _KEYWORD,
+        "name": _KEYWORD,
+        "tags": _KEYWORD,
+        "checked_at": _DATE,
+        "health": _KEYWORD,
+        "flags": _KEYWORD,
+        "status": _KEYWORD,
+        "failures": {"type": "integer"},
+        "last_error": {
+            "type": "text",
+            "fields": {"keyword": {"type": "keyword", "ignore_above": 256}},
+        },
+        "last_polled": _DATE,
+        "failing_since": _DATE,
+        "quiet_since": _DATE,
+        "last_story_at": _DATE,
+        "moved_to": _KEYWORD,
+    },
+}

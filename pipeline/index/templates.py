@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipeline.mappings import INDEX_SETTINGS
+from pipeline.index.mappings import INDEX_SETTINGS
 
 # Above the built-in templates of Elasticsearch 8 (priority 100-200); our patterns never
 # overlap theirs, but an explicit priority makes the precedence plain.

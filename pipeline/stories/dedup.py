@@ -22,12 +22,13 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from pipeline.config import ConfigError
 from pipeline.ids import doc_id
-from pipeline.minhash import (
+from pipeline.stories.minhash import (
     bottom_k,
     containment_of,
     item_hashes,
@@ -285,3 +286,25 @@ def body_key(digest: str) -> str:
 def story_id_for(url: str) -> str:
     """A new story's id: derived from its first copy's canonical URL, so re-runs agree."""
     return doc_id("story", url)
+
+
+def signature_source(story_id: str, fp: Fingerprint) -> dict[str, Any]:
+    """A story's `sig:` document: what a racing worker compares a candidate against."""
+    return {
+        "story_id": story_id,
+        "kind": "signature",
+        "signature": encode_values(fp.signature),
+        "sketch": encode_values(fp.sketch),
+        "body_hash": fp.body_hash,
+        "words": fp.words,
+    }
+
+
+def fingerprint_from_source(source: dict[str, Any]) -> Fingerprint:
+    """The fingerprint a `sig:` document holds; one stored before sketches has none."""
+    return Fingerprint(
+        words=int(source.get("words") or 0),
+        body_hash=source.get("body_hash"),
+        signature=decode_values(source.get("signature")),
+        sketch=decode_values(source.get("sketch")),
+    )

@@ -15,7 +15,7 @@ from typing import Any
 from elasticsearch import Elasticsearch
 
 from pipeline.config import ConfigError
-from pipeline.store import index_definitions
+from pipeline.index.definitions import index_definitions
 
 # `setup` puts component and index templates; the health and info calls need `monitor`.
 CLUSTER_PRIVILEGES = ("monitor", "manage_index_templates")

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pipeline.dedup import Fingerprint
 from pipeline.models import ENTITY_TYPES, Article, Entities
+from pipeline.stories.dedup import Fingerprint
 
 
 @dataclass(frozen=True, slots=True)
