@@ -1,4 +1,4 @@
-"""Named entities for stories: spaCy NER in batches, then canonical names (entity_names).
+"""Named entities for stories: spaCy NER in batches, then canonical names (`names`).
 
 Only the components NER needs are loaded (for en_core_web_sm that is `ner` alone: it has
 its own embedding layer), each model once per process. A story in a language without a
