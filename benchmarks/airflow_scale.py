@@ -45,9 +45,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from farm import CORPUS, Farm, FarmSpec  # noqa: E402
 
 from pipeline.config import Settings  # noqa: E402
+from pipeline.feeds.poll import poll_batch  # noqa: E402
+from pipeline.index.store import Store, make_client  # noqa: E402
 from pipeline.models import FeedSource  # noqa: E402
-from pipeline.poll import poll_batch  # noqa: E402
-from pipeline.store import Store, make_client  # noqa: E402
 from tests.support.paths import open_tempdir  # noqa: E402
 from tests.support.rehearsal import Rehearsal, compose_rehearsal  # noqa: E402
 

@@ -62,7 +62,7 @@ from datasketch import MinHash, MinHashLSH
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.dedup import (  # noqa: E402
+from pipeline.stories.dedup import (  # noqa: E402
     DEFAULT_THRESHOLD,
     Fingerprint,
     containment,

@@ -29,12 +29,19 @@ sys.path.insert(0, str(ROOT))
 
 from elasticsearch import helpers  # noqa: E402
 
-from pipeline.assign import assign_stories, exact_dedup, write_assignment  # noqa: E402
 from pipeline.config import Settings  # noqa: E402
-from pipeline.dedup import body_key, fingerprint, guid_key, story_id_for, url_key  # noqa: E402
+from pipeline.index.store import Store, make_client  # noqa: E402
 from pipeline.models import Article  # noqa: E402
-from pipeline.store import Store, make_client, signature_source  # noqa: E402
-from pipeline.stories import new_story  # noqa: E402
+from pipeline.stories.assign import assign_stories, exact_dedup, write_assignment  # noqa: E402
+from pipeline.stories.dedup import (  # noqa: E402
+    body_key,
+    fingerprint,
+    guid_key,
+    signature_source,  # noqa: E402
+    story_id_for,
+    url_key,
+)
+from pipeline.stories.documents import new_story  # noqa: E402
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 VOCABULARY = [

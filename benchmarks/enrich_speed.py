@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.enrich import Enricher, EnrichSettings, load_ner  # noqa: E402
+from pipeline.entities.ner import Enricher, EnrichSettings, load_ner  # noqa: E402
 from pipeline.models import StoryText  # noqa: E402
 
 GOLD = ROOT.parent / "shared" / "corpora" / "articles" / "zyte-dev" / "ground-truth.json"

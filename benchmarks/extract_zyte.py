@@ -1,6 +1,6 @@
 """Main-text quality on the Zyte article-extraction benchmark (development half).
 
-Runs `pipeline.extract.extract_page`, plain `trafilatura.extract` (default settings, the raw
+Runs `pipeline.text.extract.extract_page`, plain `trafilatura.extract` (default settings, the raw
 page) and plain readability-lxml over ../shared/corpora/articles/zyte-dev/ and prints, for
 the tuning half and the held-out half of the pages apart (split by a stable hash of the page
 id: tune on the first only), the mean token precision, recall and F1 of each against the gold
@@ -28,7 +28,8 @@ from readability import Document
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.extract import extract_page, html_to_text  # noqa: E402
+from pipeline.feeds.declared import html_to_text  # noqa: E402
+from pipeline.text.extract import extract_page  # noqa: E402
 
 DEFAULT_DIR = ROOT.parent / "shared" / "corpora" / "articles" / "zyte-dev"
 HALVES = ("tuning", "held-out")

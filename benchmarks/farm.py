@@ -232,7 +232,7 @@ def _templates(plan: Plan, gold: dict[str, dict]) -> list[tuple[str, str]]:
     """The pages whose markup, around a probe story, gives back that story's text and
     nothing else (within 10%), so every article carries the text its plan says."""
     sys.path.insert(0, str(ROOT))
-    from pipeline.extract import extract_page
+    from pipeline.text.extract import extract_page
 
     _title, paragraphs = plan.story(0)
     probe = "\n\n".join(paragraphs)

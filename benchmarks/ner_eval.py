@@ -37,11 +37,12 @@ from unittest.mock import patch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline import enrich, entity_names  # noqa: E402
-from pipeline.articles import with_language  # noqa: E402
-from pipeline.enrich import DEFAULT_MODEL, Enricher, EnrichSettings  # noqa: E402
-from pipeline.entity_names import LABEL_TYPES  # noqa: E402
+from pipeline.entities import names as entity_names  # noqa: E402
+from pipeline.entities import ner as enrich  # noqa: E402
+from pipeline.entities.names import LABEL_TYPES  # noqa: E402
+from pipeline.entities.ner import DEFAULT_MODEL, Enricher, EnrichSettings  # noqa: E402
 from pipeline.models import Article, Entities, StoryText  # noqa: E402
+from pipeline.text.articles import with_language  # noqa: E402
 
 CONLL = ROOT.parent / "shared" / "corpora" / "ner" / "conll2003-dev" / "eng.testa"
 GOLD_TYPES = {"PER": "person", "ORG": "organization", "LOC": "location"}

@@ -37,8 +37,8 @@ sys.path.insert(0, str(ROOT))
 
 import feedparser  # noqa: E402
 
-import pipeline.parse  # noqa: E402
-from pipeline.parse import parse_feed  # noqa: E402
+import pipeline.feeds.parse  # noqa: E402
+from pipeline.feeds.parse import parse_feed  # noqa: E402
 
 DEFAULT_FEEDS = ROOT.parent / "shared" / "corpora" / "feeds"
 FETCHED = datetime(2026, 3, 1, tzinfo=UTC)
@@ -76,7 +76,7 @@ def read_feedparser(body: bytes) -> Reading:
 @contextmanager
 def repair_off() -> Iterator[None]:
     """wirefeed as before the repair pass: feedparser's reading alone."""
-    with mock.patch.object(pipeline.parse, "repair_feed_xml", lambda body, encoding: None):
+    with mock.patch.object(pipeline.feeds.parse, "repair_feed_xml", lambda body, encoding: None):
         yield
 
 

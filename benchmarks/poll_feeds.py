@@ -26,8 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from pipeline.config import FetchSettings  # noqa: E402
+from pipeline.feeds.poll import poll_batch  # noqa: E402
 from pipeline.models import FeedSource  # noqa: E402
-from pipeline.poll import poll_batch  # noqa: E402
 
 CAPTURES = ROOT.parent / "shared" / "corpora" / "feeds" / "publisher_captures"
 

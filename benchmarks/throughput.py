@@ -67,7 +67,7 @@ from farm import CORPUS, Farm, FarmSpec, Plan, load_gold  # noqa: E402
 
 import pipeline.run as run_module  # noqa: E402
 from pipeline.config import Settings  # noqa: E402
-from pipeline.enrich import (  # noqa: E402
+from pipeline.entities.ner import (  # noqa: E402
     POOL_CHUNK_CHARS,
     EnrichSettings,
     compose,
@@ -75,9 +75,9 @@ from pipeline.enrich import (  # noqa: E402
     ner_input,
     text_runs,
 )
+from pipeline.feeds.poll import poll_batch  # noqa: E402
+from pipeline.index.store import Store  # noqa: E402
 from pipeline.models import FeedSource, RunSummary  # noqa: E402
-from pipeline.poll import poll_batch  # noqa: E402
-from pipeline.store import Store  # noqa: E402
 from pipeline.workers import shutdown, worker_count  # noqa: E402
 
 STAGES = (

@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import TextIO
 
 from pipeline.config import ConfigError, Settings, redact, secret_values
+from pipeline.feeds.opml import load_opml
+from pipeline.feeds.sources import dump_feeds, load_feeds, merge_feeds, with_registered
+from pipeline.index.store import Store
 from pipeline.models import DEGRADED, FeedState, StoryText
-from pipeline.opml import load_opml
-from pipeline.sources import dump_feeds, load_feeds, merge_feeds, with_registered
-from pipeline.store import Store
-from pipeline.urls import canonical_url
+from pipeline.text.urls import canonical_url
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -41,8 +41,8 @@ def cmd_setup(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_security_setup(args: argparse.Namespace, settings: Settings) -> int:
-    from pipeline.security import SecuritySetup, apply
-    from pipeline.store import make_client
+    from pipeline.index.security import SecuritySetup, apply
+    from pipeline.index.store import make_client
 
     wanted = SecuritySetup.from_env(os.environ)
     for line in apply(make_client(settings.engine), wanted):
@@ -180,7 +180,8 @@ def cmd_feeds_import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
-    from pipeline.extract import extract_page, read_page_file
+    from pipeline.text.extract import extract_page
+    from pipeline.text.pagehtml import read_page_file
 
     try:
         page = read_page_file(Path(args.path))
@@ -202,9 +203,9 @@ def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_entities(args: argparse.Namespace, settings: Settings) -> int:
-    from pipeline.enrich import default_enricher
-    from pipeline.extract import strip_trailers
-    from pipeline.language import detect_language
+    from pipeline.entities.ner import default_enricher
+    from pipeline.text.boilerplate import strip_trailers
+    from pipeline.text.language import detect_language
 
     try:
         data = sys.stdin.buffer.read() if args.path == "-" else Path(args.path).read_bytes()
@@ -225,7 +226,8 @@ def cmd_entities(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_reenrich(args: argparse.Namespace, settings: Settings) -> int:
-    from pipeline.enrich import default_enricher, reenrich
+    from pipeline.entities.ner import default_enricher
+    from pipeline.entities.reenrich import reenrich
 
     store = Store.from_settings(settings.engine)
     summary = reenrich(store, default_enricher(), everything=args.all)

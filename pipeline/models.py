@@ -198,3 +198,25 @@ class FeedState:
     # Seconds between polls the adaptive schedule last chose; kept across 304s.
     poll_interval: int | None = None
     last_success: datetime | None = None
+
+
+# A feed's health before its first verdict.
+NEW = "new"
+
+
+@dataclass(slots=True)
+class FeedHealth:
+    url: str
+    checked_at: datetime
+    health: str
+    flags: list[str] = field(default_factory=list)
+    name: str | None = None
+    tags: list[str] = field(default_factory=list)
+    status: str = NEW
+    failures: int = 0
+    last_error: str | None = None
+    last_polled: datetime | None = None
+    failing_since: datetime | None = None  # the last success, else carried day to day
+    quiet_since: datetime | None = None  # carried while the feed has no story at all
+    last_story_at: datetime | None = None
+    moved_to: str | None = None

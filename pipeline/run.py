@@ -12,15 +12,15 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
-from pipeline.articles import article_from_entry, with_language
-from pipeline.assign import assign_stories, claim_stories, exact_dedup, write_claimed
 from pipeline.config import Settings
-from pipeline.dedup import threshold_from
-from pipeline.enrich import enrich_articles
-from pipeline.fulltext import fill_full_text
+from pipeline.entities.ner import enrich_articles
+from pipeline.feeds.poll import poll_batch
+from pipeline.index.store import Store
 from pipeline.models import Article, FeedOutcome, FeedSource, RunSummary
-from pipeline.poll import poll_batch
-from pipeline.store import Store
+from pipeline.stories.assign import assign_stories, claim_stories, exact_dedup, write_claimed
+from pipeline.stories.dedup import threshold_from
+from pipeline.text.articles import article_from_entry, with_language
+from pipeline.text.fulltext import fill_full_text
 
 log = logging.getLogger(__name__)
 

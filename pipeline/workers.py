@@ -43,6 +43,7 @@ R = TypeVar("R")
 _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
 _STARTER = ThreadPoolExecutor(1, thread_name_prefix="wirefeed-pool-start")
+_warm_ups: list[Callable[[], object]] = []
 
 
 def _count(env: Mapping[str, str], name: str, default: int) -> int:
@@ -64,22 +65,22 @@ def pool_min(env: Mapping[str, str] | None = None) -> int:
     return _count(env, "WIREFEED_POOL_MIN", DEFAULT_POOL_MIN)
 
 
-def warm_up() -> None:
-    """Load what the jobs use (extractor, language and NER models) now, while the parent
-    still fetches pages, rather than on the first job. In the fork server; in a worker it
-    forked, everything is already loaded and this costs nothing."""
-    try:
-        import pipeline.extract  # noqa: F401
-        from pipeline.enrich import default_enricher, load_ner
-        from pipeline.language import detect_language
+def on_warm_up(load: Callable[[], object]) -> None:
+    """Have the workers run `load` before their first job: a stage registers here, when it
+    is imported, what its jobs load on first use (a model, a parser)."""
+    _warm_ups.append(load)
 
-        # The language model loads on its first use (a tenth of a second, unpacked).
-        detect_language("The workers load their models before the first page arrives.")
-        for model in default_enricher().models.values():
-            load_ner(model)
-    # A bad model setting must surface where the job runs, with its own clear error.
-    except Exception:  # noqa: BLE001
-        log.exception("worker warm-up failed")
+
+def warm_up() -> None:
+    """Run what the stages registered (extractor, language and NER models) now, while the
+    parent still fetches pages, rather than on the first job. In the fork server; in a worker
+    it forked, everything is already loaded and this costs nothing."""
+    for load in _warm_ups:
+        try:
+            load()
+        # A bad model setting must surface where the job runs, with its own clear error.
+        except Exception:  # noqa: BLE001
+            log.exception("worker warm-up failed")
 
 
 def pool_for(items: int) -> ProcessPoolExecutor | None:

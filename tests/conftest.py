@@ -56,9 +56,9 @@ def _refuse_off_loopback(event: str, args: tuple) -> None:
 sys.addaudithook(_refuse_off_loopback)
 
 from pipeline.config import EngineSettings, Settings  # noqa: E402
-from pipeline.security import SecuritySetup, writer_role_name  # noqa: E402
-from pipeline.security import apply as apply_security  # noqa: E402
-from pipeline.store import Store, make_client  # noqa: E402
+from pipeline.index.security import SecuritySetup, writer_role_name  # noqa: E402
+from pipeline.index.security import apply as apply_security  # noqa: E402
+from pipeline.index.store import Store, make_client  # noqa: E402
 from tests.support.feedserver import FeedServer  # noqa: E402
 
 
@@ -95,7 +95,7 @@ def index_prefix() -> str:
 
 @pytest.fixture()
 def engine_settings(engine_admin: EngineSettings, index_prefix: str) -> Iterator[EngineSettings]:
-    """This test's own writer: the least-privilege role and user that `pipeline.security`
+    """This test's own writer: the least-privilege role and user that `pipeline.index.security`
     defines, for this test's index prefix, as production's DAGs write."""
     writer = SecuritySetup(
         prefix=index_prefix, user=f"{index_prefix}writer", password=secrets.token_urlsafe(16)
@@ -148,7 +148,7 @@ def airflow_db() -> str:
 def _fresh_robots_answers() -> Iterator[None]:
     """robots.txt answers are kept per process for an hour; a later test reusing a loopback
     port must not inherit an earlier test's answer."""
-    from pipeline import fulltext
+    from pipeline.text import fulltext
 
     fulltext._PROCESS_ROBOTS.clear()
     yield

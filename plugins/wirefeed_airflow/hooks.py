@@ -8,7 +8,7 @@ from airflow.sdk import BaseHook
 from elasticsearch import Elasticsearch
 
 from pipeline.config import EngineSettings
-from pipeline.store import make_client
+from pipeline.index.store import make_client
 
 
 def _truthy(value: Any) -> bool:

@@ -16,14 +16,15 @@ from pathlib import Path
 from airflow.sdk.configuration import conf
 
 from pipeline.config import ConfigError, Settings, env_int, env_number
-from pipeline.enrich import default_enricher, reenrich
-from pipeline.feedsync import plan_sync
-from pipeline.health import HealthPolicy, assess_all, counts
+from pipeline.entities.ner import default_enricher
+from pipeline.entities.reenrich import reenrich
+from pipeline.feeds.health import HealthPolicy, assess_all, counts
+from pipeline.feeds.poll import due_feeds
+from pipeline.feeds.sources import load_registry, with_registered
+from pipeline.feeds.sync import plan_sync
+from pipeline.index.store import Store, StoreError
 from pipeline.models import DEGRADED, FeedSource, FeedState
-from pipeline.poll import due_feeds
 from pipeline.run import run_cycle
-from pipeline.sources import load_registry, with_registered
-from pipeline.store import Store, StoreError
 from wirefeed_airflow.hooks import WirefeedElasticsearchHook
 
 log = logging.getLogger(__name__)

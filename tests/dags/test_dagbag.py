@@ -104,7 +104,8 @@ def test_parsing_does_not_load_the_pipeline():
         "from airflow.dag_processing.dagbag import DagBag\n"
         f"bag = DagBag({str(DAGS)!r})\n"
         "assert not bag.import_errors, bag.import_errors\n"
-        "heavy = ['pipeline.run', 'pipeline.enrich', 'pipeline.dedup', 'spacy', 'trafilatura']\n"
+        "heavy = ['pipeline.run', 'pipeline.entities.ner', 'pipeline.stories.dedup',"
+        " 'spacy', 'trafilatura']\n"
         "print(sorted(m for m in heavy if m in sys.modules))\n"
     )
     done = subprocess.run(

@@ -113,7 +113,7 @@ def test_summary_adds_batches_and_always_names_the_core_counters(caplog):
 
 
 def test_reindex_names_only_known_aliases():
-    from pipeline.store import Store
+    from pipeline.index.store import Store
 
     store = Store(client=None, prefix="p-")
     assert tasks.alias_for(store, "feed-health") == "p-feed-health"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.store import Store, make_client
+from pipeline.index.store import Store, make_client
 from tests.faults.farm import build_farm, feeds_yaml
 from tests.support.citydesk import STORIES, city_desk_rss
 from tests.support.cli import wirefeed_json

@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from pipeline.index.templates import index_name
 from pipeline.models import Article, FeedState
-from pipeline.templates import index_name
+from pipeline.stories.assign import index_new_stories
 from tests.e2e.support import load_dag, use_engine, xcom
 from tests.support.articles import make_article
 
@@ -87,12 +88,13 @@ def test_feed_health_flags_failing_silent_and_moved_feeds(
             ),
         ]
     )
-    store.index_new_stories(
+    index_new_stories(
+        store,
         [
             _story("https://ok.example/1", "https://ok.example/feed", now - timedelta(hours=2)),
             _story("https://q.example/1", "https://quiet.example/feed", now - timedelta(days=9)),
             _story("https://old.example/1", "https://old.example/feed", now - timedelta(hours=1)),
-        ]
+        ],
     )
     store.refresh()
     use_engine(monkeypatch, engine_settings)
@@ -127,8 +129,8 @@ def test_reindex_builds_a_version_swaps_and_keeps_or_deletes_the_old(
     airflow_db, store, engine_settings, monkeypatch
 ):
     now = datetime.now(UTC)
-    store.index_new_stories(
-        [_story(f"https://r.example/{n}", "https://r.example/feed", now) for n in range(4)]
+    index_new_stories(
+        store, [_story(f"https://r.example/{n}", "https://r.example/feed", now) for n in range(4)]
     )
     use_engine(monkeypatch, engine_settings)
     dag = load_dag("reindex")
@@ -157,7 +159,7 @@ def test_reenrich_stories_redoes_outdated_stories_once(
     now = datetime.now(UTC)
     story = _story("https://e.example/1", "https://e.example/feed", now)
     story.body = "Angela Merkel met Emmanuel Macron in Paris on Monday to discuss trade."
-    store.index_new_stories([story])
+    index_new_stories(store, [story])
     store.refresh()
     use_engine(monkeypatch, engine_settings)
     dag = load_dag("reenrich_stories")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from pipeline.store import Store
+from pipeline.index.store import Store
 from tests.support.engine import LocalEngine
 from tests.support.loopback import free_port
 from tests.support.paths import open_tempdir

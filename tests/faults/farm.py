@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
 from pipeline.config import FetchSettings, Settings
+from pipeline.index.store import Store
 from pipeline.models import FeedSource, RunSummary
 from pipeline.run import run_cycle
-from pipeline.store import Store
-from pipeline.urls import canonical_url
+from pipeline.text.urls import canonical_url
 from tests.support.feedserver import FeedServer, Response
 
 LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))

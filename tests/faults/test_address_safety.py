@@ -18,7 +18,7 @@ from ipaddress import ip_network
 import pytest
 
 from pipeline.config import FetchSettings
-from pipeline.fetch import Fetcher, FetchResult
+from pipeline.feeds.fetch import Fetcher, FetchResult
 from tests.faults.farm import LOOPBACK
 from tests.support.feedserver import FeedServer, Response
 

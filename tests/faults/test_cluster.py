@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import EngineSettings
+from pipeline.index.security import SecuritySetup
+from pipeline.index.security import apply as apply_security
+from pipeline.index.store import Store, make_client
 from pipeline.models import FeedSource
-from pipeline.security import SecuritySetup
-from pipeline.security import apply as apply_security
-from pipeline.store import Store, make_client
-from pipeline.urls import canonical_url
+from pipeline.text.urls import canonical_url
 from tests.faults.farm import Farm, Item, build_farm, feeds_yaml, rss
 from tests.support.cluster import EngineCluster
 from tests.support.engine import LocalEngine, engine_env, remove_writer, stored_urls

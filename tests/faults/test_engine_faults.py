@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from elasticsearch import ApiError
 
-import pipeline.store as store_module
+import pipeline.index.indices as store_module
 from pipeline.config import EngineSettings
+from pipeline.index.store import Store, make_client
 from pipeline.models import FeedSource
-from pipeline.store import Store, make_client
-from pipeline.urls import canonical_url
+from pipeline.text.urls import canonical_url
 from tests.faults.conftest import stored_documents
 from tests.faults.farm import build_farm, cycle, feeds_yaml, items_for, rss
 from tests.support.engine import LocalEngine, engine_env, stored_urls
@@ -121,7 +121,7 @@ def test_one_document_rejected_by_the_mapping_goes_to_dead_letters(
     feed_server.add("/mixed.xml", Response(rss(items)))
     other = build_farm(feed_server, count=1, per_feed=2)
     feeds = [FeedSource(feed_server.url("/mixed.xml"), full_text="never"), *other.feeds]
-    with caplog.at_level(logging.ERROR, logger="pipeline.store"):
+    with caplog.at_level(logging.ERROR, logger="pipeline.index.indices"):
         summary = cycle(feeds, store)
     reliability.fault("document rejected by mapping")
     assert summary.feeds_failed == 0

@@ -20,10 +20,10 @@ from xml.sax.saxutils import escape
 import pytest
 
 from pipeline.config import EngineSettings
+from pipeline.feeds.parse import MAX_TITLE_CHARS
+from pipeline.index.store import Store, make_client
 from pipeline.models import FeedSource
-from pipeline.parse import MAX_TITLE_CHARS
-from pipeline.store import Store, make_client
-from pipeline.urls import canonical_url
+from pipeline.text.urls import canonical_url
 from tests.faults.conftest import stored_documents
 from tests.faults.farm import build_farm, cycle, story_text
 from tests.support.engine import stored_urls

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 import pytest
 
 from pipeline.config import ConfigError, EngineSettings, Settings
+from pipeline.index.security import SecuritySetup
+from pipeline.index.security import apply as apply_security
+from pipeline.index.store import Store, make_client
 from pipeline.models import FeedSource
-from pipeline.security import SecuritySetup
-from pipeline.security import apply as apply_security
-from pipeline.store import Store, make_client
 from tests.faults.conftest import stored_documents
 from tests.faults.farm import build_farm, cycle, feeds_yaml
 from tests.support.faultproxy import FaultProxy

@@ -41,7 +41,7 @@ def test_run_once_then_search_finds_the_story(feed_server, engine_settings, tmp_
     assert first["stories_new"] == entries
 
     word, title = _distinctive_title_word(body)
-    from pipeline.store import make_client
+    from pipeline.index.store import make_client
 
     make_client(engine_settings).indices.refresh(index=f"{engine_settings.index_prefix}articles")
     hits = wirefeed_json("search", word, env=env)

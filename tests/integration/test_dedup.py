@@ -20,12 +20,12 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.assign import assign_stories, exact_dedup, write_assignment
 from pipeline.config import Settings
-from pipeline.dedup import fingerprint, normalised_words, story_id_for
+from pipeline.index.store import Store, StoryWrite
 from pipeline.models import Article, FeedSource
 from pipeline.run import run_cycle
-from pipeline.store import Store, StoryWrite
+from pipeline.stories.assign import assign_stories, exact_dedup, save_signatures, write_assignment
+from pipeline.stories.dedup import fingerprint, normalised_words, story_id_for
 from tests.support.articles import make_article
 from tests.support.cli import wirefeed_json
 from tests.support.copies import partial_copy
@@ -229,7 +229,7 @@ def test_when_both_workers_won_some_keys_both_agree_on_one_story(store):
     story_b = plan_b.new_stories[0]
     # b's worker got half of the shared keys in first; a's worker then claims and writes.
     half = story_b.founder.fingerprint.claim_keys()[::2]
-    store.save_signatures({story_b.id: story_b.founder.fingerprint})
+    save_signatures(store, {story_b.id: story_b.founder.fingerprint})
     store.claim([(k, story_b.id, "band") for k in half])
     write_assignment(plan_a, store)
     write_assignment(plan_b, store)
@@ -246,7 +246,7 @@ def test_a_claim_whose_story_was_never_written_loses_nothing(store):
     crashed = _article("a.example", body)
     plan = assign_stories(exact_dedup([crashed], store), store)
     story = plan.new_stories[0]
-    store.save_signatures({story.id: story.founder.fingerprint})
+    save_signatures(store, {story.id: story.founder.fingerprint})
     store.claim([(k, story.id, "band") for k in story.founder.fingerprint.claim_keys()])
     # A copy arriving now finds the claim and creates the story the claim points to.
     copy = _article("b.example", _variant("times.example", body))

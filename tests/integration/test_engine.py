@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from elasticsearch import ConflictError, helpers
 
-from pipeline.store import make_client
+from pipeline.index.store import make_client
 
 pytestmark = pytest.mark.engine
 

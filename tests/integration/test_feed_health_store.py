@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pipeline.health import FeedHealth
+from pipeline.feeds.health import FeedHealth
 
 pytestmark = pytest.mark.engine
 

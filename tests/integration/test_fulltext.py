@@ -18,15 +18,15 @@ from email.utils import format_datetime
 
 import pytest
 
-from pipeline import fulltext
 from pipeline.config import Settings
-from pipeline.extract import PageText, extract_page
-from pipeline.fetch import Fetcher
-from pipeline.fulltext import fetch_full_text, merge_page
+from pipeline.feeds.fetch import Fetcher
+from pipeline.index.store import Store
 from pipeline.models import Article, FeedSource, FullText
 from pipeline.run import run_cycle
-from pipeline.store import Store
-from pipeline.urls import canonical_url
+from pipeline.text import fulltext
+from pipeline.text.extract import PageText, extract_page
+from pipeline.text.fulltext import fetch_full_text, merge_page
+from pipeline.text.urls import canonical_url
 from tests.support.articles import make_article
 from tests.support.cli import wirefeed, wirefeed_json
 from tests.support.engine import engine_env

@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from pipeline.cli import main
-from pipeline.sources import load_feeds
+from pipeline.feeds.sources import load_feeds
 from tests.support.engine import engine_env
 from tests.support.feedserver import Response
 

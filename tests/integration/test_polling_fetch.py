@@ -15,9 +15,9 @@ import pytest
 from aiohttp.abc import AbstractResolver
 
 from pipeline.config import FetchSettings, Settings
-from pipeline.fetch import Fetcher, FetchResult
+from pipeline.feeds.fetch import Fetcher, FetchResult
+from pipeline.feeds.poll import fetch_batch
 from pipeline.models import FeedSource
-from pipeline.poll import fetch_batch
 from tests.support.feedserver import Response
 
 FEED = b'<rss version="2.0"><channel><title>t</title></channel></rss>'

@@ -10,13 +10,13 @@ from email.utils import format_datetime
 
 import pytest
 
-import pipeline.poll
+import pipeline.feeds.poll
 import pipeline.run
 from pipeline.config import EngineSettings, Settings
+from pipeline.feeds.poll import due_feeds
+from pipeline.index.store import Store
 from pipeline.models import FeedSource, FeedState, RunSummary
-from pipeline.poll import due_feeds
 from pipeline.run import run_cycle
-from pipeline.store import Store
 from tests.support.feedserver import Request, Response
 
 pytestmark = pytest.mark.engine
@@ -50,13 +50,13 @@ def state(store: Store, url: str) -> FeedState:
 def parses(monkeypatch) -> list[str]:
     """The feed URLs the poller handed to the parser, in order."""
     seen: list[str] = []
-    real = pipeline.poll.parse_feed
+    real = pipeline.feeds.poll.parse_feed
 
     def counting(body, feed_url, fetched_at, **kwargs):
         seen.append(feed_url)
         return real(body, feed_url, fetched_at, **kwargs)
 
-    monkeypatch.setattr(pipeline.poll, "parse_feed", counting)
+    monkeypatch.setattr(pipeline.feeds.poll, "parse_feed", counting)
     return seen
 
 

@@ -8,10 +8,12 @@ from datetime import UTC, datetime
 import pytest
 
 from pipeline.config import Settings
-from pipeline.dedup import story_id_for
-from pipeline.enrich import EnrichSettings, enricher_for, reenrich
+from pipeline.entities.ner import EnrichSettings, enricher_for
+from pipeline.entities.reenrich import reenrich
 from pipeline.models import Article, Entities, EntityMention, FeedSource
 from pipeline.run import run_cycle
+from pipeline.stories.assign import index_new_stories
+from pipeline.stories.dedup import story_id_for
 from tests.support.articles import make_article
 from tests.support.cli import wirefeed_json
 from tests.support.engine import engine_env
@@ -69,13 +71,14 @@ def stored(store, key: str) -> dict:
 
 def test_outdated_stories_are_reenriched_in_place(store, enricher):
     current = Entities(version=enricher.version, mentions=(EntityMention("Marker", "misc", 1),))
-    store.index_new_stories(
+    index_new_stories(
+        store,
         [
             article("putin", STALE),
             article("icc", None),  # indexed before enrichment existed
             article("un", current),
             article("empty", STALE),
-        ]
+        ],
     )
     store.refresh()
     before = stored(store, "putin")
@@ -116,7 +119,7 @@ def test_outdated_stories_are_reenriched_in_place(store, enricher):
 
 def test_reenrich_all_from_the_command_line(store, engine_settings, enricher):
     current = Entities(version=enricher.version, mentions=(EntityMention("Marker", "misc", 1),))
-    store.index_new_stories([article("un", current), article("putin", STALE)])
+    index_new_stories(store, [article("un", current), article("putin", STALE)])
     store.refresh()
     env = engine_env(engine_settings)
 
@@ -172,7 +175,7 @@ def test_reenrich_decides_again_a_stored_language_without_a_model(store, enriche
         title="Serbian league results",
         language="pcm",
     )
-    store.index_new_stories([misread, article("un", STALE)])
+    index_new_stories(store, [misread, article("un", STALE)])
     store.refresh()
 
     summary = reenrich(store, enricher, everything=True)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from pipeline.index.store import Store, StoreError
+from pipeline.index.templates import index_name
 from pipeline.models import Article
-from pipeline.store import Store, StoreError
-from pipeline.templates import index_name
+from pipeline.stories.assign import index_new_stories
 from tests.support.articles import make_article
 
 pytestmark = pytest.mark.engine
@@ -36,18 +37,18 @@ def test_setup_puts_templates_that_a_new_version_picks_up(store: Store):
 
 
 def test_reindex_copies_swaps_atomically_and_keeps_the_old_version(store: Store):
-    store.index_new_stories([_article(n) for n in range(5)])
+    index_new_stories(store, [_article(n) for n in range(5)])
     source, target = store.create_next_version(store.articles)
 
     first = store.copy_index(source, target)
     assert first.complete and first.created == 5 and first.target_count == 5
 
     # Written to the old version after the copy, before the swap: the catch-up pass takes it.
-    store.index_new_stories([_article(5)])
+    index_new_stories(store, [_article(5)])
     store.swap_alias(store.articles, source, target)
     assert store.alias_indices(store.articles) == [target]
     assert store.write_index(store.articles) == target
-    store.index_new_stories([_article(6)])  # goes to the new version through the alias
+    index_new_stories(store, [_article(6)])  # goes to the new version through the alias
 
     catch_up = store.copy_index(source, target)
     assert catch_up.complete and catch_up.created == 1 and catch_up.updated == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from pipeline.stories.assign import index_new_stories
 from tests.integration.test_reindex import _article
 from tests.support.cli import wirefeed
 from tests.support.engine import engine_env
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.engine
 def test_reindex_command_moves_the_alias_and_keeps_or_deletes_the_old_version(
     store, engine_settings
 ):
-    store.index_new_stories([_article(n) for n in range(3)])
+    index_new_stories(store, [_article(n) for n in range(3)])
     env = engine_env(engine_settings)
     kept = wirefeed("reindex", "articles", env=env)
     assert kept.returncode == 0, kept.stderr

@@ -11,7 +11,7 @@ import pytest
 from elasticsearch import AuthorizationException
 
 from pipeline.config import EngineSettings
-from pipeline.store import make_client
+from pipeline.index.store import make_client
 from tests.support.citydesk import city_desk_rss
 from tests.support.cli import wirefeed, wirefeed_json
 from tests.support.compose import Address, load_services, run_natively

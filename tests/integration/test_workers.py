@@ -17,12 +17,13 @@ from functools import partial
 import psutil
 import pytest
 
-from pipeline import fulltext, workers
+from pipeline import workers
 from pipeline.config import Settings
-from pipeline.dedup import fingerprint, fingerprints
-from pipeline.enrich import default_enricher, enrich_articles
-from pipeline.fulltext import fill_full_text
+from pipeline.entities.ner import default_enricher, enrich_articles
 from pipeline.models import Article
+from pipeline.stories.dedup import fingerprint, fingerprints
+from pipeline.text import fulltext
+from pipeline.text.fulltext import fill_full_text
 from tests.support.articles import make_article
 from tests.support.feedserver import FeedServer, Response
 from tests.support.pages import article_page

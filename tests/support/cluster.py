@@ -8,7 +8,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from pipeline.config import EngineSettings
-from pipeline.store import make_client
+from pipeline.index.store import make_client
 from tests.support.engine import LocalEngine
 from tests.support.paths import open_tempdir
 

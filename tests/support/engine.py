@@ -16,8 +16,8 @@ from pathlib import Path
 from elasticsearch import Elasticsearch
 
 from pipeline.config import EngineSettings, Settings
-from pipeline.security import writer_role_name
-from pipeline.store import Store
+from pipeline.index.security import writer_role_name
+from pipeline.index.store import Store
 from tests.support.compose import Address, ComposeError, Service, native_env, own_address
 from tests.support.stack import Daemon, Launcher
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pipeline.articles import article_from_entry, with_language
 from pipeline.models import FeedEntry
+from pipeline.text.articles import article_from_entry, with_language
 from tests.support.articles import WHEN, make_article
 from tests.support.sports import RESULTS
 

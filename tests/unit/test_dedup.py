@@ -7,7 +7,7 @@ import json
 import pytest
 
 from pipeline.config import ConfigError
-from pipeline.dedup import (
+from pipeline.stories.dedup import (
     BANDS,
     DEFAULT_THRESHOLD,
     MIN_CONTAINMENT,
@@ -17,14 +17,15 @@ from pipeline.dedup import (
     body_key,
     containment,
     fingerprint,
+    fingerprint_from_source,
     is_copy,
     normalised_words,
     race_winner,
+    signature_source,
     similarity,
     strip_dateline,
     threshold_from,
 )
-from pipeline.store import fingerprint_from_source, signature_source
 from tests.support.copies import partial_copy
 from tests.support.paths import shared_path
 

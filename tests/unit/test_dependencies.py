@@ -46,10 +46,10 @@ for package in (pipeline, wirefeed_airflow):
     for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
         if not module.name.endswith(".__main__"):
             importlib.import_module(module.name)
-import pipeline.enrich, pipeline.extract
+import pipeline.entities.ner, pipeline.text.extract
 page = b"<html><body><article><p>" + b"Some words of text. " * 80 + b"</p></article></body></html>"
-assert pipeline.extract.extract_page(page).text
-pipeline.enrich.default_enricher()
+assert pipeline.text.extract.extract_page(page).text
+pipeline.entities.ner.default_enricher()
 """
 
 

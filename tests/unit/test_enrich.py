@@ -15,7 +15,7 @@ import spacy
 from spacy.language import Language
 
 from pipeline.config import ConfigError
-from pipeline.enrich import (
+from pipeline.entities.ner import (
     DEFAULT_ALIASES,
     DEFAULT_MODEL,
     DEFAULT_PLACES,
@@ -32,8 +32,8 @@ from pipeline.enrich import (
     ner_input,
     text_problem,
 )
-from pipeline.language import detect_language
 from pipeline.models import StoryText
+from pipeline.text.language import detect_language
 from tests.support.articles import make_article
 from tests.support.cli import wirefeed
 from tests.support.paths import shared_path
@@ -201,7 +201,7 @@ def test_a_missing_model_is_a_clear_config_error():
 def test_version_is_known_without_importing_spacy():
     """The main process of a cycle needs the version, not the model: it stays light."""
     code = (
-        "import sys; from pipeline.enrich import default_enricher; "
+        "import sys; from pipeline.entities.ner import default_enricher; "
         "print(default_enricher().version); print('spacy' in sys.modules)"
     )
     done = subprocess.run(

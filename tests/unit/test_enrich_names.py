@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import ConfigError
-from pipeline.enrich import DEFAULT_ALIASES, DEFAULT_PLACES
-from pipeline.entity_names import (
+from pipeline.entities.names import (
     RawMention,
     acronym_definitions,
     load_tables,
@@ -17,6 +16,7 @@ from pipeline.entity_names import (
     parse_alias_table,
     resolve_mentions,
 )
+from pipeline.entities.ner import DEFAULT_ALIASES, DEFAULT_PLACES
 
 
 @pytest.fixture(scope="module")

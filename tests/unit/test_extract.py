@@ -9,10 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import siterules
 from pipeline.config import ConfigError
-from pipeline.extract import extract_page, html_to_text, read_page_file, strip_trailers
-from pipeline.language import detect_language
+from pipeline.feeds.declared import html_to_text
+from pipeline.text import siterules
+from pipeline.text.boilerplate import strip_trailers
+from pipeline.text.extract import extract_page
+from pipeline.text.language import detect_language
+from pipeline.text.pagehtml import read_page_file
 from tests.support.pages import article_page, seed_story
 from tests.support.paths import shared_path
 

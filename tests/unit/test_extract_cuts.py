@@ -11,8 +11,8 @@ import pytest
 import trafilatura
 
 from benchmarks.extract_zyte import SHORTFALL, token_scores
-from pipeline import siterules
-from pipeline.extract import extract_page
+from pipeline.text import siterules
+from pipeline.text.extract import extract_page
 from tests.support.pages import invented_story
 from tests.support.paths import shared_path
 

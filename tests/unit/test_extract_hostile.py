@@ -1,13 +1,13 @@
 """Hostile pages: empty or partial text with a recorded reason, never an exception.
 
-Bounded time and memory come from the caps in pipeline.extract (input characters, element
+Bounded time and memory come from the caps in pipeline.text.pagehtml (input characters, element
 count, the parser's depth limit); these tests check the behaviour that the caps produce.
 """
 
 from __future__ import annotations
 
-from pipeline import extract
-from pipeline.extract import extract_page
+from pipeline.text import pagehtml
+from pipeline.text.extract import extract_page
 
 STORY = "".join(
     f"<p>Paragraph {i}: the council voted on Tuesday to widen the road past the school.</p>"
@@ -21,8 +21,8 @@ def test_ten_megabytes_of_nested_divs() -> None:
     assert len(page) > 10_000_000
     result = extract_page(page.encode(), url="https://example.com/a")
     assert result.text == ""
-    assert extract.REASON_TRUNCATED in result.reason
-    assert extract.REASON_TOO_DEEP in result.reason
+    assert pagehtml.REASON_TRUNCATED in result.reason
+    assert pagehtml.REASON_TOO_DEEP in result.reason
 
 
 def test_story_before_deep_nesting_is_kept_as_partial_text() -> None:
@@ -30,15 +30,15 @@ def test_story_before_deep_nesting_is_kept_as_partial_text() -> None:
     page = f"<html><body><article>{STORY}</article>{nest}</body></html>"
     result = extract_page(page, url="https://example.com/a")
     assert "Paragraph 5: the council voted" in result.text
-    assert result.reason == extract.REASON_TOO_DEEP
+    assert result.reason == pagehtml.REASON_TOO_DEEP
 
 
 def test_too_many_elements_falls_back_to_plain_paragraphs() -> None:
-    filler = "<span>x</span>" * (extract.MAX_ELEMENTS + 10)
+    filler = "<span>x</span>" * (pagehtml.MAX_ELEMENTS + 10)
     page = f"<html><body><article>{STORY}</article><div>{filler}</div></body></html>"
     result = extract_page(page, url="https://example.com/a")
     assert result.text.split("\n\n")[0].startswith("Paragraph 0: the council voted")
-    assert result.reason == extract.REASON_TOO_MANY
+    assert result.reason == pagehtml.REASON_TOO_MANY
 
 
 def test_script_only_page() -> None:
@@ -53,20 +53,20 @@ def test_scripts_in_body_give_no_text() -> None:
     page = f"<html><body><script>{script}</script></body></html>"
     result = extract_page(page, url="https://example.com/a")
     assert result.text == ""
-    assert result.reason == extract.REASON_NO_TEXT
+    assert result.reason == pagehtml.REASON_NO_TEXT
 
 
 def test_no_body() -> None:
     result = extract_page(b"<html><head><title>Only a title</title></head></html>")
     assert result.text == ""
-    assert result.reason == extract.REASON_NO_BODY
+    assert result.reason == pagehtml.REASON_NO_BODY
     assert result.title == "Only a title"
 
 
 def test_empty_and_whitespace_documents() -> None:
     for page in (b"", b"   \n\t ", "", b"\x00\x07 \x1b\r\n"):
         result = extract_page(page, url="https://example.com/a")
-        assert (result.text, result.reason) == ("", extract.REASON_EMPTY)
+        assert (result.text, result.reason) == ("", pagehtml.REASON_EMPTY)
         assert result.canonical_url == "https://example.com/a"
 
 
@@ -78,7 +78,7 @@ def test_invalid_utf8_keeps_readable_text_and_says_so() -> None:
         page, url="https://example.com/a", content_type="text/html; charset=utf-8"
     )
     assert "Paragraph 3: the council voted" in result.text
-    assert result.reason == extract.REASON_ENCODING
+    assert result.reason == pagehtml.REASON_ENCODING
 
 
 def test_declared_legacy_charset_is_honoured() -> None:

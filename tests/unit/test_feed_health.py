@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from pipeline.health import FeedHealth, HealthPolicy, assess, assess_all, counts
+from pipeline.feeds.health import FeedHealth, HealthPolicy, assess, assess_all, counts
 from pipeline.models import FeedState
 
 NOW = datetime(2026, 3, 10, 6, 0, tzinfo=UTC)

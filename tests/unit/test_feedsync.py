@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pipeline.feedsync import plan_sync
+from pipeline.feeds.sync import plan_sync
 from pipeline.models import FeedSource, FeedState
 
 POLLED = datetime(2026, 3, 1, tzinfo=UTC)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from pipeline.store import Store
+from pipeline.index.store import Store
 from tests.support.paths import shared_path
 
 KIBANA = Path(__file__).resolve().parents[2] / "kibana"
@@ -75,7 +75,7 @@ def _index_fields(mapping: dict[str, Any], prefix: str = "") -> dict[str, str]:
 def fields_by_data_view(engine_admin) -> dict[str, dict[str, str]]:
     """The mappings as the real engine holds them after `setup()`, keyed by the data view
     title (the alias name without a prefix, as in production)."""
-    from pipeline.store import make_client
+    from pipeline.index.store import make_client
 
     prefix = f"tkibana{uuid.uuid4().hex[:8]}-"
     client = make_client(engine_admin)

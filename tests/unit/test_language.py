@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-from pipeline.language import (
+from pipeline.text.language import (
     cache_dir,
     decide_language,
     detect_language,
@@ -55,7 +55,7 @@ def test_a_damaged_copy_is_unpacked_again(tmp_path: Path, caplog) -> None:
     for damaged in (b"not a model", whole[: len(whole) // 2]):
         unpacked.write_bytes(damaged)
         caplog.clear()
-        with caplog.at_level(logging.WARNING, logger="pipeline.language"):
+        with caplog.at_level(logging.WARNING, logger="pipeline.text.language"):
             identifier = load_identifier(tmp_path)
         assert identifier.classify(TEXTS[1])[0] == "fr"
         assert "unreadable" in caplog.text

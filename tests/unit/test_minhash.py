@@ -9,8 +9,8 @@ import random
 import numpy as np
 from datasketch import MinHash
 
-from pipeline.dedup import NUM_PERM, normalised_words, shingles
-from pipeline.minhash import bottom_k, containment_of, item_hashes, permutations, signature
+from pipeline.stories.dedup import NUM_PERM, normalised_words, shingles
+from pipeline.stories.minhash import bottom_k, containment_of, item_hashes, permutations, signature
 from tests.support.paths import shared_path
 
 

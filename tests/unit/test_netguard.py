@@ -6,7 +6,7 @@ import ipaddress
 
 import pytest
 
-from pipeline.netguard import BlockedAddress, NetworkPolicy, is_public, parse_ip_literal
+from pipeline.feeds.netguard import BlockedAddress, NetworkPolicy, is_public, parse_ip_literal
 
 NON_PUBLIC = [
     "10.0.0.1",

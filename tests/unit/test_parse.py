@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pipeline.parse import MAX_ENTRIES, MAX_TITLE_CHARS, parse_feed
+from pipeline.feeds.parse import MAX_ENTRIES, MAX_TITLE_CHARS, parse_feed
 
 FETCHED = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 BASE = "http://127.0.0.1:8000/news/feed.xml"

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import feedparser
 
-from pipeline.parse import ParsedFeed, parse_feed
+from pipeline.feeds.parse import ParsedFeed, parse_feed
 from tests.support.paths import shared_path
 
 FETCHED = datetime(2026, 3, 1, tzinfo=UTC)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from pipeline.fetch import FetchResult
+from pipeline.feeds.fetch import FetchResult
+from pipeline.feeds.poll import apply_fetch
 from pipeline.models import DEGRADED, FeedOutcome, FeedSource, FeedState, RunSummary
-from pipeline.poll import apply_fetch
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 FEED = FeedSource("http://127.0.0.1:8000/feed.xml", interval=1800)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from pipeline.schedule import (
+from pipeline.feeds.schedule import (
     MAX_BACKOFF,
     MAX_INTERVAL,
     MIN_INTERVAL,

@@ -9,9 +9,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from pipeline.config import ConfigError
+from pipeline.feeds.opml import parse_opml
+from pipeline.feeds.sources import dump_feeds, load_feeds, merge_feeds
 from pipeline.models import FeedSource
-from pipeline.opml import parse_opml
-from pipeline.sources import dump_feeds, load_feeds, merge_feeds
 from tests.support.paths import shared_path
 
 ROOT = Path(__file__).resolve().parents[2]

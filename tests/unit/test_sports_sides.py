@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.sports_sides import sports_sides
+from pipeline.entities.sports import sports_sides
 
 
 def named(text: str) -> list[tuple[str, str]]:

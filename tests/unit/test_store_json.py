@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from elasticsearch.serializer import JsonSerializer
 
 from pipeline.config import EngineSettings
-from pipeline.store import FastJsonSerializer, make_client
+from pipeline.index.client import FastJsonSerializer, make_client
 
 STORY = {
     "title": "Naïve café — “quoted” headline",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from pipeline.dedup import fingerprint
 from pipeline.models import Article, Entities, EntityMention
-from pipeline.stories import merge_copies, new_story
+from pipeline.stories.dedup import fingerprint
+from pipeline.stories.documents import merge_copies, new_story
 from tests.support.articles import make_article
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.urls import canonical_url, preferred_url, same_site, source_of
+from pipeline.text.urls import canonical_url, preferred_url, same_site, source_of
 
 
 def test_host_and_scheme_lower_cased_path_case_kept() -> None:

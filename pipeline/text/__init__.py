@@ -1,0 +1,2 @@
+"""Stage 2, text: an entry becomes an article (canonical URL, feed text, language); a teaser
+gets its page fetched and the page's main text extracted and cleaned."""
