@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.stories.assign import index_new_stories
-from tests.integration.test_reindex import _article
+from tests.integration.index.test_reindex import _article
 from tests.support.cli import wirefeed
 from tests.support.engine import engine_env
 

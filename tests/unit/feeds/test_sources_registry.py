@@ -14,7 +14,7 @@ from pipeline.feeds.sources import dump_feeds, load_feeds, merge_feeds
 from pipeline.models import FeedSource
 from tests.support.paths import shared_path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 # Hosting or suffix labels that are not the publisher's name.
 _NOT_BRAND = {"www", "com", "org", "net", "co", "uk", "au", "go", "en", "online", "rss", "feeds"}
 
