@@ -27,29 +27,22 @@ class DedupKeyIndex(Indices):
         """Create (key, story id, kind) claims; returns the keys this call won.
 
         op_type=create is atomic: of two workers claiming one key, exactly one wins."""
-        actions = [
-            {
-                "_op_type": "create",
-                "_index": self.dedup_keys,
-                "_id": key,
-                "_source": {"story_id": story_id, "kind": kind},
-            }
-            for key, story_id, kind in claims
-        ]
-        return self._bulk(actions, tolerate_conflicts=True)[0]
+        return self._bulk(self._key_actions("create", claims), tolerate_conflicts=True)[0]
 
     def repoint(self, claims: Sequence[tuple[str, str, str]]) -> None:
         """Point keys this worker had claimed at another story (a lost race)."""
-        actions = [
+        self._bulk(self._key_actions("index", claims), tolerate_conflicts=False)
+
+    def _key_actions(self, op: str, claims: Sequence[tuple[str, str, str]]) -> list[dict]:
+        return [
             {
-                "_op_type": "index",
+                "_op_type": op,
                 "_index": self.dedup_keys,
                 "_id": key,
                 "_source": {"story_id": story_id, "kind": kind},
             }
             for key, story_id, kind in claims
         ]
-        self._bulk(actions, tolerate_conflicts=False)
 
     def save_signatures(self, signatures: Mapping[str, dict[str, Any]]) -> None:
         """Story id -> its `sig:` document (what the stories stage compares against)."""
