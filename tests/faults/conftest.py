@@ -29,9 +29,14 @@ class Reliability:
     leaks: int = 0
     story_checks: int = 0
     places_scanned: int = 0
+    recoveries: dict[str, str] = field(default_factory=dict)
 
     def fault(self, kind: str, count: int = 1) -> None:
         self.faults[kind] += count
+
+    def recovered(self, fault: str, how: str) -> None:
+        """How the system came back from `fault` (how long it took), for the summary."""
+        self.recoveries[fault] = how
 
     def hostile_input(self, name: str) -> None:
         self.hostile[name] += 1
@@ -77,6 +82,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         f"faults: {dict(sorted(r.faults.items()))}; story checks {r.story_checks}; "
         f"places scanned for secrets {r.places_scanned}"
     )
+    for fault, how in sorted(r.recoveries.items()):
+        terminalreporter.write_line(f"recovery from {fault}: {how}")
     terminalreporter.write_line(r.line())
 
 

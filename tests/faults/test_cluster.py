@@ -131,10 +131,11 @@ def test_a_node_lost_mid_ingest_loses_and_doubles_nothing(
     restarted = time.monotonic()
     victim.start()
     recovery = cluster.wait_for_green()
-    print(
-        f"\n{signal_name}: first run exit {first.returncode}; node back and cluster green "
+    reliability.recovered(
+        f"cluster node {signal_name} mid-ingest",
+        f"first run exit {first.returncode}; node back and cluster green "
         f"{time.monotonic() - restarted:.1f} s after restart ({recovery:.1f} s waiting for "
-        f"green), {restarted - lost_at[0]:.1f} s after the loss"
+        f"green), {restarted - lost_at[0]:.1f} s after the loss",
     )
 
     second = _ingest(feeds_file, writer)
