@@ -48,11 +48,6 @@ def registry_sources() -> list[FeedSource]:
     return load_registry(feeds_file(), opml_files())
 
 
-def registered_feeds(store: Store) -> list[FeedSource]:
-    """What ingest polls: the file and OPML feeds, plus those registered in the index."""
-    return with_registered(registry_sources(), store.all_feed_states())
-
-
 def store_from_hook(conn_id: str) -> Store:
     hook = WirefeedElasticsearchHook(conn_id)
     return Store(hook.get_conn(), hook.index_prefix)
@@ -108,8 +103,10 @@ def _pack(urls: Sequence[str], work: Sequence[int], budget: int) -> list[list[st
 def plan_batches(conn_id: str) -> list[list[str]]:
     store = store_from_hook(conn_id)
     store.setup()
-    feeds = registered_feeds(store)
-    states = store.feed_states(f.url for f in feeds)
+    # What ingest polls: the file and OPML feeds, plus those registered in the index; one
+    # read of every state serves both that and the due check.
+    states = {state.url: state for state in store.all_feed_states()}
+    feeds = with_registered(registry_sources(), states.values())
     # The poller's own rule: enabled in the file, next poll reached, not gone (HTTP 410).
     due = due_feeds(feeds, states, datetime.now(UTC))
     limit = conf.getint("core", "max_map_length")
@@ -151,8 +148,8 @@ def ingest_batch(conn_id: str, urls: list[str]) -> dict[str, int]:
             log.warning("feed failed: %s: %s", outcome.url, outcome.error)
         elif outcome.status == DEGRADED:
             log.warning("feed degraded: %s: %s", outcome.url, outcome.error)
-    counts = {k: v for k, v in summary.as_dict().items() if isinstance(v, int)}
-    return {**counts, "lookup_ms": lookup_ms, "pipeline_ms": pipeline_ms}
+    tallies = {k: v for k, v in summary.as_dict().items() if isinstance(v, int)}
+    return {**tallies, "lookup_ms": lookup_ms, "pipeline_ms": pipeline_ms}
 
 
 def summarize(results: Iterable[dict[str, int]]) -> dict[str, int]:
