@@ -37,7 +37,7 @@ from pipeline.stories.dedup import (  # noqa: E402
     body_key,
     fingerprint,
     guid_key,
-    signature_source,  # noqa: E402
+    signature_source,
     story_id_for,
     url_key,
 )

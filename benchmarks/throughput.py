@@ -104,6 +104,11 @@ DURING_NER = "claim_stories"
 # -- NER alone -------------------------------------------------------------------------
 
 
+def ner_text(title: str, body: str) -> str:
+    """What NER reads of an article, as the pipeline composes it."""
+    return ner_input(compose(title, body)[0])
+
+
 def _ner_init(model: str) -> None:
     load_ner(model)(ner_input("Warm-up text about Paris and Angela Merkel."))
 
@@ -117,6 +122,7 @@ def _ner_chunk(model: str, texts: list[str], batch_size: int) -> tuple[int, floa
     return len(texts), time.process_time() - cpu, os.getpid()
 
 
+CORES = os.cpu_count() or 1
 POLL_TARGET = 30.0  # seconds for --poll-cycle's 10,000 feeds
 BASELINES = {
     "forkserver": "the workers' setup: forked from a fork server with the models loaded",
@@ -244,7 +250,7 @@ class StageClock:
         @functools.wraps(enrich)
         def counted(articles: Any, *args: Any, **kwargs: Any) -> Any:
             self.ner_texts += len(articles)
-            self.ner_words += sum(len(compose(a.title, a.body)[0].split()) for a in articles)
+            self.ner_words += sum(len(ner_text(a.title, a.body).split()) for a in articles)
             return enrich(articles, *args, **kwargs)
 
         run_module.enrich_articles = counted
@@ -344,7 +350,7 @@ def farm_spec(args: argparse.Namespace) -> FarmSpec:
 def throughput(args: argparse.Namespace) -> int:
     spec = farm_spec(args)
     items = Plan(spec, load_gold()).items(0)
-    texts = [ner_input(compose(i.title, i.text)[0]) for i in items]
+    texts = [ner_text(i.title, i.text) for i in items]
     words = sum(len(t.split()) for t in texts)
     copies = sum(1 for i in items if i.copy_of is not None)
     print(
@@ -368,7 +374,7 @@ def throughput(args: argparse.Namespace) -> int:
         )
         return measured
 
-    # The baseline as it was (spawned processes), once, next to the best setup.
+    # Spawned processes, the start this baseline had before, once, next to the best setup.
     spawned = ner_rate("spawn")
     # NER alone before and after each round: the round is compared with their mean, so a
     # change in the machine's speed during the round weighs on both sides alike.
@@ -389,17 +395,18 @@ def throughput(args: argparse.Namespace) -> int:
                     shutdown()
             rate = report(f"round {n}: end to end (run_cycle)", elapsed, summary, clock, memory)
             after = ner_rate()
-            reference = len(texts) / ((before.seconds + after.seconds) / 2)
+            ner_seconds = (before.seconds + after.seconds) / 2
+            reference = len(texts) / ner_seconds
             ratios.append(rate / reference)
-            # The pipeline's processes needed this much CPU; on two cores kept busy all
-            # along, the round could not have taken less than half of it.
+            # The pipeline's processes needed this much CPU; on every core kept busy all
+            # along, the round could not have taken less than that over the cores.
             cpu = sum(memory.cpu.values())
-            ceilings.append(len(texts) / reference / (cpu / 2))
+            ceilings.append(ner_seconds / (cpu / CORES))
             print(
                 f"round {n}: end to end / NER alone on both cores: {ratios[-1]:.2f} "
                 f"({rate:.2f} / {reference:.2f}, the mean of NER alone before and after); "
                 f"at most {ceilings[-1]:.2f} with the {cpu:.1f} CPU-s the pipeline used "
-                f"(its processes, not the engine's) on both cores all along"
+                f"(its processes, not the engine's) on all {CORES} cores all along"
             )
             before = after
     print(f"load average after: {load()}")
